@@ -64,7 +64,7 @@ mod tensor;
 pub use autograd::{is_grad_enabled, no_grad, NoGradGuard};
 pub use element::Element;
 pub use random::{manual_seed, with_generator, DEFAULT_SEED};
-pub use tensor::Tensor;
+pub use tensor::{BackwardFn, Tensor};
 
 /// Panics with the crate's message format for a programmer error:
 /// `"{op}: {rule and values}"`.

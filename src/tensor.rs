@@ -11,13 +11,13 @@ use crate::autograd::is_grad_enabled;
 use crate::element::Element;
 use crate::random;
 
-/// The backward function of one op.
+/// The backward function of one op, as passed to [`Tensor::from_op`].
 ///
 /// It receives the gradient of the loss with respect to the op's output, the
 /// output's value and the op's inputs, and returns one entry per input: the
 /// gradient with respect to that input (same shape as the input), or `None`
 /// where the input does not require a gradient.
-pub(crate) type BackwardFn<T> =
+pub type BackwardFn<T> =
     Box<dyn Fn(&ArrayD<T>, &ArrayD<T>, &[Tensor<T>]) -> Vec<Option<ArrayD<T>>> + Send + Sync>;
 
 /// The record an op leaves on its output: the op's name, its inputs and its
@@ -145,10 +145,29 @@ impl<T: Element> Tensor<T> {
         }
     }
 
-    /// Wraps the value an op computed. The result joins the graph only when
-    /// gradients are enabled and some input requires a gradient; otherwise
-    /// `backward` is dropped unused.
-    pub(crate) fn from_op(
+    /// Records a differentiable op, as a `torch.autograd.Function` does:
+    /// `value` is the op's output computed from `inputs`, and `backward` maps
+    /// the output's gradient to one gradient per input (see [`BackwardFn`]).
+    ///
+    /// The result joins the graph only when gradients are enabled and some
+    /// input requires a gradient; otherwise `backward` is dropped unused and
+    /// the result is a plain leaf. `name` appears in panic messages and in
+    /// `Debug` output.
+    ///
+    /// ```
+    /// use convgrad::Tensor;
+    /// use ndarray::ArrayD;
+    ///
+    /// // y = 3x, with its derivative 3.
+    /// let x = Tensor::<f64>::from_vec(vec![1.0, 2.0], &[2]).requires_grad_(true);
+    /// let value = x.to_array() * 3.0;
+    /// let y = Tensor::from_op("triple", value, vec![x.clone()], Box::new(|grad: &ArrayD<f64>, _output: &ArrayD<f64>, _inputs: &[Tensor<f64>]| {
+    ///     vec![Some(grad * 3.0)]
+    /// }));
+    /// y.sum_all().backward();
+    /// assert_eq!(x.grad().unwrap().into_raw_vec_and_offset().0, vec![3.0, 3.0]);
+    /// ```
+    pub fn from_op(
         name: &'static str,
         value: ArrayD<T>,
         inputs: Vec<Tensor<T>>,
