@@ -55,6 +55,7 @@ mod autograd;
 pub mod data;
 mod element;
 pub mod gradcheck;
+pub mod models;
 pub mod nn;
 pub mod ops;
 pub mod optim;

@@ -1,6 +1,6 @@
 //! Matrix products: [`Tensor::matmul`] and the fused [`linear`] layer op.
 
-use ndarray::{Array2, ArrayD, ArrayView2, Axis, Ix2, Ix3, IxDyn};
+use ndarray::{Array2, ArrayD, ArrayView2, Axis, Ix2, Ix3};
 
 use crate::element::Element;
 use crate::tensor::Tensor;
@@ -87,7 +87,10 @@ fn matmul_arrays<T: Element>(a: &ArrayD<T>, b: &ArrayD<T>, ta: Transpose, tb: Tr
             let (batch, rows) = (a.shape()[0], a.shape()[1]);
             let product = flatten_batch(a).dot(&view2(b, tb));
             let columns = product.ncols();
-            product.into_shape_with_order(IxDyn(&[batch, rows, columns])).expect("row-major product").into_dyn()
+            // `dot` returns a column-major product when both factors have a
+            // row stride of 1 (here: N = 1 in the backward pass), so reshape
+            // through a copy when needed.
+            super::reshaped(product.into_dyn(), &[batch, rows, columns])
         }
         (3, 3) => {
             let a3 = a.view().into_dimensionality::<Ix3>().expect("rank 3");
@@ -159,7 +162,10 @@ pub fn linear<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&T
             }
             y += &b.view().into_dimensionality::<ndarray::Ix1>().expect("checked 1-D");
         }
-        y.into_shape_with_order(IxDyn(&out_shape)).expect("row-major product")
+        // `dot` returns a column-major product when both factors have a row
+        // stride of 1 (here: in_features = 1), so reshape through a copy when
+        // needed.
+        super::reshaped(y.into_dyn(), &out_shape)
     };
 
     let mut inputs = vec![input.clone(), weight.clone()];
@@ -173,7 +179,7 @@ pub fn linear<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&T
             let g = flatten_rows(grad);
             let w2 = w.view().into_dimensionality::<Ix2>().expect("2-D weight");
             let grad_x = inputs[0].requires_grad().then(|| {
-                g.dot(&w2).into_shape_with_order(IxDyn(x.shape())).expect("row-major product")
+                super::reshaped(g.dot(&w2).into_dyn(), x.shape())
             });
             let grad_w = inputs[1].requires_grad().then(|| g.t().dot(&flatten_rows(&x)).into_dyn());
             let mut grads = vec![grad_x, grad_w];

@@ -1,0 +1,155 @@
+use ndarray::ArrayD;
+
+use crate::autograd::no_grad;
+use crate::element::Element;
+use crate::nn::{prefixed, BatchNorm1d, BatchNorm1dConfig, Embedding, FlattenConsecutive, Layout, Linear, Module, Sequential, Tanh};
+use crate::tensor::Tensor;
+
+/// Sizes of [`WaveNet`], with the makemore lecture's defaults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaveNetConfig {
+    /// Number of characters V, boundary token included. Default: 27.
+    pub vocab_size: usize,
+    /// Context length T; a power of two, halved by each level. Default: 8.
+    pub block_size: usize,
+    /// Embedding width. Default: 24.
+    pub n_embd: usize,
+    /// Width of every hidden level. Default: 128.
+    pub n_hidden: usize,
+}
+
+impl Default for WaveNetConfig {
+    fn default() -> Self {
+        WaveNetConfig { vocab_size: 27, block_size: 8, n_embd: 24, n_hidden: 128 }
+    }
+}
+
+/// The hierarchical WaveNet of the makemore lecture (part 5), after van den
+/// Oord et al., "WaveNet: A Generative Model for Raw Audio" (2016): the
+/// context is fused two neighbours at a time, so a context of 8 characters
+/// passes through log₂ 8 = 3 levels.
+///
+/// Layers, with the default sizes:
+/// ```text
+/// Embedding(V, 24)                                     (B, 8) -> (B, 8, 24)
+/// 3 × [FlattenConsecutive(2), Linear(2·C, 128, bias=False),
+///      BatchNorm1d(128, channels last), Tanh]         -> (B, 4, 128) -> (B, 2, 128) -> (B, 128)
+/// Linear(128, V), weight scaled by 0.1 at initialisation   -> (B, V)
+/// ```
+/// With V = 27 that is 76,579 parameters. Parameters are named
+/// `embedding.weight` and `layers.{i}.{name}`, where `layers` is the
+/// sequence after the embedding.
+pub struct WaveNet<T: Element = f32> {
+    embedding: Embedding<T>,
+    layers: Sequential<T>,
+    config: WaveNetConfig,
+}
+
+impl<T: Element> WaveNet<T> {
+    /// Builds the model, drawing its parameters from the thread's generator
+    /// (see [`manual_seed`](crate::manual_seed)).
+    ///
+    /// # Panics
+    /// If a size is 0 or `block_size` is not a power of two of at least 2.
+    pub fn new(config: WaveNetConfig) -> Self {
+        let WaveNetConfig { vocab_size, block_size, n_embd, n_hidden } = config;
+        if block_size < 2 || !block_size.is_power_of_two() {
+            crate::fail("WaveNet", format!("block_size must be a power of two >= 2, got {block_size}"));
+        }
+        let embedding = Embedding::new(vocab_size, n_embd);
+
+        let channels_last = BatchNorm1dConfig { layout: Layout::ChannelsLast, ..BatchNorm1dConfig::default() };
+        let mut layers = Sequential::new();
+        let mut width = n_embd;
+        for _ in 0..block_size.trailing_zeros() {
+            layers = layers
+                .push(FlattenConsecutive::new(2))
+                .push(Linear::without_bias(2 * width, n_hidden))
+                .push(BatchNorm1d::with_config(n_hidden, channels_last))
+                .push(Tanh);
+            width = n_hidden;
+        }
+        let head = Linear::new(n_hidden, vocab_size);
+        // A small last layer makes the initial predictions nearly uniform.
+        head.weight.data_mut().mapv_inplace(|w| w * T::from_f64_lossy(0.1));
+        layers = layers.push(head);
+
+        WaveNet { embedding, layers, config }
+    }
+
+    /// The sizes the model was built with.
+    pub fn config(&self) -> WaveNetConfig {
+        self.config
+    }
+
+    /// Draws one word: starting from a context of boundary tokens, samples
+    /// each next character from the softmax of the logits until the model
+    /// emits the boundary token or `max_len` characters are drawn. Returns the
+    /// character indices without the final boundary. Runs without recording
+    /// a graph; call [`eval`](Module::eval) first so batch normalisation uses
+    /// its running statistics.
+    pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R, max_len: usize) -> Vec<usize> {
+        no_grad(|| {
+            let mut context = vec![0usize; self.config.block_size];
+            let mut word = Vec::new();
+            while word.len() < max_len {
+                let input = ArrayD::from_shape_vec(vec![1, self.config.block_size], context.clone()).expect("one context");
+                let logits = self.forward(&input);
+                let probs = crate::ops::softmax(&logits, -1).to_vec();
+                let next = sample_index(rng, &probs);
+                if next == 0 {
+                    break;
+                }
+                word.push(next);
+                context.remove(0);
+                context.push(next);
+            }
+            word
+        })
+    }
+}
+
+/// Draws an index with probability proportional to `weights`.
+pub(crate) fn sample_index<T: Element, R: rand::Rng + ?Sized>(rng: &mut R, weights: &[T]) -> usize {
+    let total: f64 = weights.iter().map(|w| w.to_f64().unwrap_or(0.0)).sum();
+    let mut threshold = rng.random::<f64>() * total;
+    for (index, weight) in weights.iter().enumerate() {
+        threshold -= weight.to_f64().unwrap_or(0.0);
+        if threshold < 0.0 {
+            return index;
+        }
+    }
+    weights.len() - 1
+}
+
+impl<T: Element> Module<T> for WaveNet<T> {
+    type Input = ArrayD<usize>;
+
+    /// # Panics
+    /// If the input is not `(B, block_size)` or holds an index outside the
+    /// vocabulary.
+    fn forward(&self, contexts: &ArrayD<usize>) -> Tensor<T> {
+        if contexts.ndim() != 2 || contexts.shape()[1] != self.config.block_size {
+            crate::fail(
+                "WaveNet",
+                format!("expected contexts of shape (B, {}), got {:?}", self.config.block_size, contexts.shape()),
+            );
+        }
+        let x = self.embedding.forward(contexts); // (B, T, n_embd)
+        self.layers.forward(&x) // (B, V)
+    }
+
+    fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
+        let mut named = prefixed("embedding", self.embedding.named_parameters());
+        named.extend(prefixed("layers", self.layers.named_parameters()));
+        named
+    }
+
+    fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
+        prefixed("layers", self.layers.named_buffers())
+    }
+
+    fn set_training(&mut self, training: bool) {
+        self.layers.set_training(training);
+    }
+}
