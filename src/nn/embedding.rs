@@ -27,7 +27,8 @@ use super::{check_positive, init, Module};
 pub struct Embedding<T: Element = f32> {
     /// `(num_embeddings, embedding_dim)`.
     pub weight: Tensor<T>,
-    /// A row that is looked up but never receives a gradient.
+    /// A row that is looked up but never receives a gradient; set it with
+    /// [`Embedding::with_padding_idx`] to also start that row at zero.
     pub padding_idx: Option<usize>,
 }
 
@@ -40,6 +41,25 @@ impl<T: Element> Embedding<T> {
         check_positive("Embedding", "num_embeddings", num_embeddings);
         check_positive("Embedding", "embedding_dim", embedding_dim);
         Embedding { weight: init::normal(&[num_embeddings, embedding_dim], 0.0, 1.0), padding_idx: None }
+    }
+
+    /// A table whose row `padding_idx` starts at zero and never receives a
+    /// gradient, as `torch.nn.Embedding(num_embeddings, embedding_dim,
+    /// padding_idx=…)`.
+    ///
+    /// # Panics
+    /// If either size is 0 or `padding_idx` is not below `num_embeddings`.
+    pub fn with_padding_idx(num_embeddings: usize, embedding_dim: usize, padding_idx: usize) -> Self {
+        let mut table = Self::new(num_embeddings, embedding_dim);
+        if padding_idx >= num_embeddings {
+            crate::fail(
+                "Embedding",
+                format!("padding_idx {padding_idx} must be below num_embeddings = {num_embeddings}"),
+            );
+        }
+        table.weight.data_mut().index_axis_mut(ndarray::Axis(0), padding_idx).fill(T::zero());
+        table.padding_idx = Some(padding_idx);
+        table
     }
 }
 

@@ -194,6 +194,6 @@ pub fn linear<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&T
 /// Views `(*, F)` as `(rows, F)`.
 fn flatten_rows<T: Element>(x: &ArrayD<T>) -> Array2<T> {
     let features = *x.shape().last().expect("at least one dimension");
-    let rows = if features == 0 { x.shape()[..x.ndim() - 1].iter().product() } else { x.len() / features };
+    let rows = x.shape()[..x.ndim() - 1].iter().product();
     x.as_standard_layout().into_owned().into_shape_with_order((rows, features)).expect("row-major")
 }
