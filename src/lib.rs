@@ -34,7 +34,7 @@
 //! Programmer errors (incompatible shapes, out-of-range dimensions or
 //! indices, invalid module arguments) panic with a message that starts with
 //! the op's name and states the shapes or values and the rule they break, for
-//! example `matmul: inner dimensions differ: (2, 3) @ (4, 5) needs 3 == 4`.
+//! example `matmul: inner dimensions differ: [2, 3] @ [4, 5] needs 3 == 4`.
 //! Every public function lists these cases under `# Panics`. Input read from
 //! outside the program (corpus files) returns a `Result` with a typed error
 //! instead; see [`data::DataError`].

@@ -415,3 +415,16 @@ fn cross_entropy_huge_logits_f32() {
     assert_close(&losses, &HUGE_LOGIT_LOSSES, "losses");
     assert_close(&grad, &HUGE_LOGIT_GRAD, "gradient");
 }
+
+#[test]
+fn cross_entropy_all_ignored_mean() {
+    let logits = Tensor::<f64>::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]).requires_grad_(true);
+    let options = CrossEntropyOptions { reduction: Reduction::Mean, ignore_index: Some(1) };
+
+    let loss = ops::cross_entropy(&logits, &array![1usize, 1], options);
+    loss.backward();
+
+    // With no target counted the mean is 0/0, and no logit receives a gradient.
+    assert!(loss.item().is_nan(), "loss should be NaN, got {}", loss.item());
+    assert_close(&grad_of(&logits), &[0.0; 4], "logits.grad");
+}
