@@ -4,8 +4,12 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
+use std::sync::{Mutex, OnceLock};
+
 use ndarray::{LinalgScalar, ScalarOperand};
-use num_traits::{Float, FromPrimitive, ToPrimitive};
+use num_traits::{Float, FromPrimitive, NumAssign, ToPrimitive};
+use realfft::RealFftPlanner;
+use rustfft::FftNum;
 
 /// A floating-point scalar that tensors store: `f32` for training, `f64` for
 /// gradient checks and reference comparisons.
@@ -14,6 +18,7 @@ use num_traits::{Float, FromPrimitive, ToPrimitive};
 /// crate's numeric tolerances are chosen for those two.
 pub trait Element:
     Float
+    + NumAssign
     + FromPrimitive
     + ToPrimitive
     + LinalgScalar
@@ -26,6 +31,7 @@ pub trait Element:
     + Debug
     + Display
     + Default
+    + FftNum
     + Send
     + Sync
     + 'static
@@ -35,6 +41,12 @@ pub trait Element:
 
     /// Converts an `f64` constant to this type, rounding to nearest for `f32`.
     fn from_f64_lossy(value: f64) -> Self;
+
+    /// The process-wide real-FFT planner for this type. The planner keeps
+    /// every plan it has made, so each transform length is planned once and
+    /// its plan shared by all calls and threads.
+    #[doc(hidden)]
+    fn fft_planner() -> &'static Mutex<RealFftPlanner<Self>>;
 }
 
 impl Element for f32 {
@@ -43,6 +55,11 @@ impl Element for f32 {
     fn from_f64_lossy(value: f64) -> Self {
         value as f32
     }
+
+    fn fft_planner() -> &'static Mutex<RealFftPlanner<Self>> {
+        static PLANNER: OnceLock<Mutex<RealFftPlanner<f32>>> = OnceLock::new();
+        PLANNER.get_or_init(|| Mutex::new(RealFftPlanner::new()))
+    }
 }
 
 impl Element for f64 {
@@ -50,5 +67,10 @@ impl Element for f64 {
 
     fn from_f64_lossy(value: f64) -> Self {
         value
+    }
+
+    fn fft_planner() -> &'static Mutex<RealFftPlanner<Self>> {
+        static PLANNER: OnceLock<Mutex<RealFftPlanner<f64>>> = OnceLock::new();
+        PLANNER.get_or_init(|| Mutex::new(RealFftPlanner::new()))
     }
 }

@@ -52,6 +52,7 @@
 #![warn(missing_docs)]
 
 mod autograd;
+pub mod conv;
 pub mod data;
 mod element;
 pub mod gradcheck;

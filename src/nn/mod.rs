@@ -8,6 +8,7 @@
 
 mod activation;
 mod batchnorm;
+mod conv;
 mod embedding;
 mod flatten;
 pub mod init;
@@ -16,6 +17,8 @@ mod sequential;
 
 pub use activation::{ReLU, Sigmoid, Tanh};
 pub use batchnorm::{BatchNorm1d, BatchNorm1dConfig};
+pub use conv::{Conv1d, Conv1dConfig, MaxPool1d};
+pub use crate::conv::{ConvAlgorithm, Padding};
 pub use embedding::Embedding;
 pub use flatten::FlattenConsecutive;
 pub use linear::Linear;

@@ -11,14 +11,17 @@ mod indexing;
 mod linalg;
 mod loss;
 mod normalization;
+mod pool;
 mod reduce;
 mod shape;
 mod softmax;
 
+pub use crate::conv::{conv1d, Conv1dOptions, ConvAlgorithm, Padding};
 pub use indexing::embedding;
 pub use linalg::linear;
 pub use loss::{cross_entropy, CrossEntropyOptions, Reduction};
 pub use normalization::{batch_norm, BatchNormOptions, Layout};
+pub use pool::{max_pool1d, max_pool1d_with_indices, MaxPool1dOptions};
 pub use softmax::{log_softmax, softmax};
 
 use ndarray::{ArrayD, Axis, IxDyn};

@@ -1,0 +1,113 @@
+//! Convolution of two plain 1-D signals, as `numpy.convolve` and
+//! `scipy.signal.fftconvolve` compute it. No graph is recorded.
+
+use ndarray::{Array1, ArrayView1};
+use num_complex::Complex;
+
+use super::fft::{fast_length, Transforms};
+use super::ConvAlgorithm;
+use crate::element::Element;
+
+/// Which part of the full convolution [`convolve`] returns, as numpy names
+/// the modes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ConvolveMode {
+    /// Every position where the signals overlap: length `len(a) + len(b) - 1`.
+    #[default]
+    Full,
+    /// The centre of the full result, of length `max(len(a), len(b))`,
+    /// starting at index `(min(len(a), len(b)) - 1) / 2` of it.
+    ///
+    /// This is `numpy.convolve`'s choice. `scipy.signal.fftconvolve` returns
+    /// the same values when `len(a) >= len(b)`, but `len(a)` values when `a`
+    /// is the shorter signal.
+    Same,
+    /// Only positions where one signal lies entirely inside the other:
+    /// length `max - min + 1`.
+    Valid,
+}
+
+/// The discrete convolution `(a ∗ b)[n] = Σ_i a[i] · b[n - i]` of two
+/// signals, in the part that `mode` selects, by the path that `method`
+/// selects. Unlike [`conv1d`](super::conv1d), this flips `b`: it is the
+/// convolution of signal processing, not the cross-correlation of neural
+/// networks.
+///
+/// ```
+/// use convgrad::conv::{convolve, ConvAlgorithm, ConvolveMode};
+/// use ndarray::array;
+///
+/// let a = array![1.0, 2.0, 3.0];
+/// let b = array![4.0, 5.0, 6.0];
+/// let full = convolve(a.view(), b.view(), ConvolveMode::Full, ConvAlgorithm::Direct);
+/// assert_eq!(full, array![4.0, 13.0, 28.0, 27.0, 18.0]);
+/// ```
+///
+/// # Panics
+/// If either signal is empty.
+pub fn convolve<T: Element>(a: ArrayView1<'_, T>, b: ArrayView1<'_, T>, mode: ConvolveMode, method: ConvAlgorithm) -> Array1<T> {
+    if a.is_empty() || b.is_empty() {
+        crate::fail("convolve", format!("both signals must be non-empty, got lengths {} and {}", a.len(), b.len()));
+    }
+    let (long, short) = (a.len().max(b.len()), a.len().min(b.len()));
+    let (start, len) = match mode {
+        ConvolveMode::Full => (0, long + short - 1),
+        ConvolveMode::Same => ((short - 1) / 2, long),
+        ConvolveMode::Valid => (short - 1, long - short + 1),
+    };
+    let a = a.as_standard_layout();
+    let b = b.as_standard_layout();
+    let (a, b) = (a.as_slice().expect("standard layout"), b.as_slice().expect("standard layout"));
+    let values = match resolve(method, a.len(), b.len(), len) {
+        ConvAlgorithm::Fft => fft_convolve(a, b, start, len),
+        _ => direct_convolve(a, b, start, len),
+    };
+    Array1::from(values)
+}
+
+fn resolve(method: ConvAlgorithm, len_a: usize, len_b: usize, out_len: usize) -> ConvAlgorithm {
+    match method {
+        ConvAlgorithm::Auto => {
+            let direct = super::cost::signal_direct_cost(len_a, len_b, out_len);
+            let fft = super::cost::signal_fft_cost(len_a + len_b - 1);
+            if fft < direct { ConvAlgorithm::Fft } else { ConvAlgorithm::Direct }
+        }
+        chosen => chosen,
+    }
+}
+
+/// Positions `start..start + len` of the full convolution, by direct sums.
+fn direct_convolve<T: Element>(a: &[T], b: &[T], start: usize, len: usize) -> Vec<T> {
+    let mut out = vec![T::zero(); len];
+    // y[n] = Σ_j b[j]·a[n - j]: for each tap j, add b[j]·a to the output
+    // positions n = j + i that fall in the requested range.
+    for (j, &tap) in b.iter().enumerate() {
+        let first = start.max(j);
+        let last = (start + len).min(j + a.len());
+        if first >= last {
+            continue;
+        }
+        let source = &a[first - j..last - j];
+        for (y, &x) in out[first - start..last - start].iter_mut().zip(source) {
+            *y += tap * x;
+        }
+    }
+    out
+}
+
+/// Positions `start..start + len` of the full convolution, through real
+/// FFTs of one fast length at least `len(a) + len(b) - 1`.
+fn fft_convolve<T: Element>(a: &[T], b: &[T], start: usize, len: usize) -> Vec<T> {
+    let mut fft = Transforms::new(fast_length(a.len() + b.len() - 1));
+    let bins = fft.bins();
+    let mut spectrum_a = vec![Complex::default(); bins];
+    let mut spectrum_b = vec![Complex::default(); bins];
+    fft.forward_into(&mut spectrum_a, |buffer| buffer[..a.len()].copy_from_slice(a));
+    fft.forward_into(&mut spectrum_b, |buffer| buffer[..b.len()].copy_from_slice(b));
+    for (x, &y) in spectrum_a.iter_mut().zip(&spectrum_b) {
+        *x = *x * y;
+    }
+    let scale = T::one() / T::from_usize(fft.len).expect("length fits the float type");
+    let full = fft.inverse(&mut spectrum_a);
+    full[start..start + len].iter().map(|&v| v * scale).collect()
+}
