@@ -1,30 +1,60 @@
-//! Trains the hierarchical WaveNet of the makemore lecture (part 5) on a list
-//! of names and samples new ones.
+//! Trains a WaveNet on a list of names and samples new ones: the
+//! hierarchical model of the makemore lecture (part 5), the same network
+//! built from strided convolutions, or the dilated causal WaveNet of van den
+//! Oord et al. (2016).
 //!
 //! ```text
 //! cargo run --release --example wavenet                      # embedded corpus
 //! cargo run --release --example wavenet -- --data names.txt  # any one-word-per-line file
+//! cargo run --release --example wavenet -- --arch dilated
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::Parser;
-use convgrad::data::{Corpus, Dataset};
-use convgrad::models::{WaveNet, WaveNetConfig};
-use convgrad::nn::Module;
+use clap::{Parser, ValueEnum};
+use convgrad::conv::ConvAlgorithm;
+use convgrad::data::{Corpus, Dataset, Vocab};
+use convgrad::models::{ConvWaveNet, DilatedWaveNet, DilatedWaveNetConfig, LanguageModel, WaveNet, WaveNetConfig};
 use convgrad::ops::{cross_entropy, CrossEntropyOptions, Reduction};
 use convgrad::optim::{Sgd, SgdConfig};
 use convgrad::{manual_seed, no_grad};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-/// Train the makemore hierarchical WaveNet on a list of words (one per line)
-/// and sample new ones.
+/// The network to train.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Arch {
+    /// The lecture model: FlattenConsecutive(2) + Linear + BatchNorm1d + Tanh, three levels.
+    Hierarchical,
+    /// The same network from Conv1d(kernel 2, stride 2) layers, channels first.
+    Conv,
+    /// Causal dilated convolutions (dilations 1, 2, 4) with gated activations,
+    /// residual and skip connections, read at the last position.
+    Dilated,
+}
+
+/// The convolution algorithm of the conv and dilated models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Algorithm {
+    Direct,
+    Fft,
+    Auto,
+}
+
+/// Train a WaveNet on a list of words (one per line) and sample new ones.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
+    /// Network architecture.
+    #[arg(long, value_enum, default_value_t = Arch::Hierarchical)]
+    arch: Arch,
+
+    /// Convolution algorithm of the conv and dilated architectures.
+    #[arg(long, value_enum, default_value_t = Algorithm::Auto)]
+    algorithm: Algorithm,
+
     /// Corpus file with one word per line (makemore format). Without it, the
     /// embedded corpus of 5,163 first names from the 1990 US Census is used.
     #[arg(long, value_name = "PATH")]
@@ -51,9 +81,11 @@ struct Args {
     #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u64).range(1..))]
     n_embd: u64,
 
-    /// Width of each hidden level.
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..))]
-    n_hidden: u64,
+    /// Width of each hidden level (hierarchical and conv), or the channel
+    /// count of the residual, gated and skip paths (dilated; 63 gives about
+    /// the lecture's parameter count). Default: 128, or 63 for dilated.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    n_hidden: Option<u64>,
 
     /// Learning rate for the first three quarters of the steps.
     #[arg(long, default_value_t = 0.1)]
@@ -123,17 +155,57 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("examples: {} train, {} val, {} test", train.len(), val.len(), test.len());
 
-    // Model: the lecture's Embedding -> 3 x [FlattenConsecutive, Linear,
-    // BatchNorm1d, Tanh] -> Linear stack.
+    // Model.
     manual_seed(args.seed);
+    let algorithm = match args.algorithm {
+        Algorithm::Direct => ConvAlgorithm::Direct,
+        Algorithm::Fft => ConvAlgorithm::Fft,
+        Algorithm::Auto => ConvAlgorithm::Auto,
+    };
     let config = WaveNetConfig {
         vocab_size: vocab.len(),
         block_size: args.block_size,
         n_embd: args.n_embd as usize,
-        n_hidden: args.n_hidden as usize,
+        n_hidden: args.n_hidden.unwrap_or(128) as usize,
     };
-    let mut model = WaveNet::<f32>::new(config);
-    println!("parameters: {}", model.num_parameters());
+    let splits = Splits { train: &train, val: &val, test: &test };
+    match args.arch {
+        Arch::Hierarchical => train_and_report(WaveNet::<f32>::new(config), args, &corpus, &splits),
+        Arch::Conv => train_and_report(ConvWaveNet::<f32>::new(config, algorithm), args, &corpus, &splits),
+        Arch::Dilated => {
+            let channels = args.n_hidden.unwrap_or(63) as usize;
+            let config = DilatedWaveNetConfig {
+                vocab_size: vocab.len(),
+                block_size: args.block_size,
+                n_embd: args.n_embd as usize,
+                residual_channels: channels,
+                dilation_channels: channels,
+                skip_channels: channels,
+                ..DilatedWaveNetConfig::default()
+            };
+            train_and_report(DilatedWaveNet::<f32>::new(config, algorithm), args, &corpus, &splits)
+        }
+    }
+}
+
+/// The three parts of the corpus as (context, target) pairs.
+struct Splits<'a> {
+    train: &'a Dataset,
+    val: &'a Dataset,
+    test: &'a Dataset,
+}
+
+/// Trains `model` with the settings in `args`, then prints the final losses
+/// and samples.
+fn train_and_report<M: LanguageModel<f32>>(
+    mut model: M,
+    args: &Args,
+    corpus: &Corpus,
+    splits: &Splits<'_>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let Splits { train, val, test } = *splits;
+    let vocab: &Vocab = corpus.vocab();
+    println!("architecture: {:?}, parameters: {}", args.arch, model.num_parameters());
 
     let mut optimizer = Sgd::new(model.parameters(), SgdConfig { lr: args.lr, ..SgdConfig::default() });
     let lr_drop_step = args.steps * 3 / 4;
@@ -178,7 +250,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         }
         if args.eval_interval > 0 && done % args.eval_interval == 0 && done < args.steps {
             model.eval();
-            println!("  eval at step {done}: train {:.4} | val {:.4}", split_loss(&model, &train), split_loss(&model, &val));
+            println!("  eval at step {done}: train {:.4} | val {:.4}", split_loss(&model, train), split_loss(&model, val));
             model.train();
         }
     }
@@ -197,9 +269,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 
     // Final losses on the full splits, with batch normalisation in evaluation mode.
     model.eval();
-    println!("train loss {:.4}", split_loss(&model, &train));
-    println!("val loss   {:.4}", split_loss(&model, &val));
-    println!("test loss  {:.4}", split_loss(&model, &test));
+    println!("train loss {:.4}", split_loss(&model, train));
+    println!("val loss   {:.4}", split_loss(&model, val));
+    println!("test loss  {:.4}", split_loss(&model, test));
 
     // Samples.
     let max_len = corpus.max_word_len() * 2 + args.block_size;
@@ -213,7 +285,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 
 /// Mean cross-entropy over every pair of `dataset`, computed in chunks
 /// without recording a graph. NaN for an empty dataset.
-fn split_loss(model: &WaveNet<f32>, dataset: &Dataset) -> f64 {
+fn split_loss<M: LanguageModel<f32>>(model: &M, dataset: &Dataset) -> f64 {
     const CHUNK: usize = 8192;
     let sum_loss = CrossEntropyOptions { reduction: Reduction::Sum, ..CrossEntropyOptions::default() };
     no_grad(|| {

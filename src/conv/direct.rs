@@ -121,13 +121,18 @@ fn weight_matrix<'a, T: Element>(geo: &Geometry, w: &'a [T], group: usize) -> Ar
     ArrayView2::from_shape((geo.group_out, rows), block).expect("group block")
 }
 
-/// Iterates the (batch item, output step) of columns `start..start + cols`.
-fn columns(geo: &Geometry, start: usize, cols: usize) -> impl Iterator<Item = (usize, usize, usize)> {
-    let out_length = geo.out_length;
-    (0..cols).map(move |j| {
+/// Calls `f(j, n, t, len)` for each run of columns `start..start + cols`
+/// that share a batch item: columns `j..j + len` are output steps
+/// `t..t + len` of batch item `n`.
+fn for_each_run(geo: &Geometry, start: usize, cols: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+    let mut j = 0;
+    while j < cols {
         let position = start + j;
-        (j, position / out_length, position % out_length)
-    })
+        let (n, t) = (position / geo.out_length, position % geo.out_length);
+        let len = (geo.out_length - t).min(cols - j);
+        f(j, n, t, len);
+        j += len;
+    }
 }
 
 /// Fills the `(C_in/groups · K, cols)` im2col block of one group.
@@ -136,12 +141,15 @@ fn im2col<T: Element>(geo: &Geometry, x: &[T], group: usize, start: usize, cols:
         let channel = group * geo.group_in + ci;
         for k in 0..geo.kernel {
             let row = &mut col[(ci * geo.kernel + k) * cols..(ci * geo.kernel + k + 1) * cols];
-            for (j, n, t) in columns(geo, start, cols) {
-                row[j] = match geo.input_index(t, k) {
-                    Some(i) => x[(n * geo.in_channels + channel) * geo.length + i],
-                    None => T::zero(),
-                };
-            }
+            for_each_run(geo, start, cols, |j, n, t, len| {
+                let signal = &x[(n * geo.in_channels + channel) * geo.length..][..geo.length];
+                for (offset, value) in row[j..j + len].iter_mut().enumerate() {
+                    *value = match geo.input_index(t + offset, k) {
+                        Some(i) => signal[i],
+                        None => T::zero(),
+                    };
+                }
+            });
         }
     }
 }
@@ -153,11 +161,14 @@ fn col2im_add<T: Element>(geo: &Geometry, group: usize, start: usize, cols: usiz
         let channel = group * geo.group_in + ci;
         for k in 0..geo.kernel {
             let row = &col[(ci * geo.kernel + k) * cols..(ci * geo.kernel + k + 1) * cols];
-            for (j, n, t) in columns(geo, start, cols) {
-                if let Some(i) = geo.input_index(t, k) {
-                    gx[(n * geo.in_channels + channel) * geo.length + i] += row[j];
+            for_each_run(geo, start, cols, |j, n, t, len| {
+                let signal = &mut gx[(n * geo.in_channels + channel) * geo.length..][..geo.length];
+                for (offset, &value) in row[j..j + len].iter().enumerate() {
+                    if let Some(i) = geo.input_index(t + offset, k) {
+                        signal[i] += value;
+                    }
                 }
-            }
+            });
         }
     }
 }
@@ -166,9 +177,10 @@ fn col2im_add<T: Element>(geo: &Geometry, group: usize, start: usize, cols: usiz
 fn scatter_output<T: Element>(geo: &Geometry, group: usize, start: usize, cols: usize, block: &[T], y: &mut [T]) {
     for o in 0..geo.group_out {
         let channel = group * geo.group_out + o;
-        for (j, n, t) in columns(geo, start, cols) {
-            y[(n * geo.out_channels + channel) * geo.out_length + t] = block[o * cols + j];
-        }
+        for_each_run(geo, start, cols, |j, n, t, len| {
+            let target = (n * geo.out_channels + channel) * geo.out_length + t;
+            y[target..target + len].copy_from_slice(&block[o * cols + j..o * cols + j + len]);
+        });
     }
 }
 
@@ -177,8 +189,9 @@ fn scatter_output<T: Element>(geo: &Geometry, group: usize, start: usize, cols: 
 fn gather_output<T: Element>(geo: &Geometry, group: usize, start: usize, cols: usize, grad: &[T], block: &mut [T]) {
     for o in 0..geo.group_out {
         let channel = group * geo.group_out + o;
-        for (j, n, t) in columns(geo, start, cols) {
-            block[o * cols + j] = grad[(n * geo.out_channels + channel) * geo.out_length + t];
-        }
+        for_each_run(geo, start, cols, |j, n, t, len| {
+            let source = (n * geo.out_channels + channel) * geo.out_length + t;
+            block[o * cols + j..o * cols + j + len].copy_from_slice(&grad[source..source + len]);
+        });
     }
 }

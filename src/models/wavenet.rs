@@ -1,6 +1,5 @@
 use ndarray::ArrayD;
 
-use crate::autograd::no_grad;
 use crate::element::Element;
 use crate::nn::{prefixed, BatchNorm1d, BatchNorm1dConfig, Embedding, FlattenConsecutive, Layout, Linear, Module, Sequential, Tanh};
 use crate::tensor::Tensor;
@@ -81,45 +80,12 @@ impl<T: Element> WaveNet<T> {
     pub fn config(&self) -> WaveNetConfig {
         self.config
     }
-
-    /// Draws one word: starting from a context of boundary tokens, samples
-    /// each next character from the softmax of the logits until the model
-    /// emits the boundary token or `max_len` characters are drawn. Returns the
-    /// character indices without the final boundary. Runs without recording
-    /// a graph; call [`eval`](Module::eval) first so batch normalisation uses
-    /// its running statistics.
-    pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R, max_len: usize) -> Vec<usize> {
-        no_grad(|| {
-            let mut context = vec![0usize; self.config.block_size];
-            let mut word = Vec::new();
-            while word.len() < max_len {
-                let input = ArrayD::from_shape_vec(vec![1, self.config.block_size], context.clone()).expect("one context");
-                let logits = self.forward(&input);
-                let probs = crate::ops::softmax(&logits, -1).to_vec();
-                let next = sample_index(rng, &probs);
-                if next == 0 {
-                    break;
-                }
-                word.push(next);
-                context.remove(0);
-                context.push(next);
-            }
-            word
-        })
-    }
 }
 
-/// Draws an index with probability proportional to `weights`.
-pub(crate) fn sample_index<T: Element, R: rand::Rng + ?Sized>(rng: &mut R, weights: &[T]) -> usize {
-    let total: f64 = weights.iter().map(|w| w.to_f64().unwrap_or(0.0)).sum();
-    let mut threshold = rng.random::<f64>() * total;
-    for (index, weight) in weights.iter().enumerate() {
-        threshold -= weight.to_f64().unwrap_or(0.0);
-        if threshold < 0.0 {
-            return index;
-        }
+impl<T: Element> super::LanguageModel<T> for WaveNet<T> {
+    fn block_size(&self) -> usize {
+        self.config.block_size
     }
-    weights.len() - 1
 }
 
 impl<T: Element> Module<T> for WaveNet<T> {
@@ -129,12 +95,7 @@ impl<T: Element> Module<T> for WaveNet<T> {
     /// If the input is not `(B, block_size)` or holds an index outside the
     /// vocabulary.
     fn forward(&self, contexts: &ArrayD<usize>) -> Tensor<T> {
-        if contexts.ndim() != 2 || contexts.shape()[1] != self.config.block_size {
-            crate::fail(
-                "WaveNet",
-                format!("expected contexts of shape (B, {}), got {:?}", self.config.block_size, contexts.shape()),
-            );
-        }
+        super::check_contexts("WaveNet", contexts, self.config.block_size);
         let x = self.embedding.forward(contexts); // (B, T, n_embd)
         self.layers.forward(&x) // (B, V)
     }

@@ -1,7 +1,7 @@
-//! Ops that rearrange elements without changing them: reshape, permute,
-//! transpose.
+//! Ops that rearrange or select elements without changing them: reshape,
+//! permute, transpose, narrow.
 
-use ndarray::IxDyn;
+use ndarray::{ArrayD, IxDyn};
 
 use super::{normalize_dim, reshaped};
 use crate::element::Element;
@@ -80,5 +80,75 @@ impl<T: Element> Tensor<T> {
         let mut dims: Vec<isize> = (0..ndim as isize).collect();
         dims.swap(a, b);
         self.permute(&dims)
+    }
+
+    /// The `length` entries of dimension `dim` starting at `start`, as
+    /// `torch.narrow`. The backward places the gradient in a zero tensor of
+    /// the input's shape.
+    ///
+    /// # Panics
+    /// If `dim` is out of range or `start + length` exceeds the dimension.
+    pub fn narrow(&self, dim: isize, start: usize, length: usize) -> Tensor<T> {
+        let (value, plan) = {
+            let x = self.data();
+            let axis = normalize_dim("narrow", dim, x.ndim());
+            let size = x.shape()[axis];
+            if start + length > size {
+                crate::fail(
+                    "narrow",
+                    format!("start {start} + length {length} exceeds size {size} of dimension {dim} (shape {:?})", x.shape()),
+                );
+            }
+            let plan = NarrowPlan { shape: x.shape().to_vec(), axis, start, length };
+            let x = x.as_standard_layout();
+            let source = x.as_slice().expect("standard layout");
+            let mut out = Vec::with_capacity(plan.outer() * length * plan.inner());
+            plan.for_each_run(|input_offset, _output_offset, run| out.extend_from_slice(&source[input_offset..input_offset + run]));
+            let mut out_shape = plan.shape.clone();
+            out_shape[axis] = length;
+            (ArrayD::from_shape_vec(IxDyn(&out_shape), out).expect("narrowed size"), plan)
+        };
+        Tensor::from_op(
+            "narrow",
+            value,
+            vec![self.clone()],
+            Box::new(move |grad, _output, _inputs| {
+                let grad = grad.as_standard_layout();
+                let source = grad.as_slice().expect("standard layout");
+                let mut input_grad = vec![T::zero(); plan.shape.iter().product()];
+                plan.for_each_run(|input_offset, output_offset, run| {
+                    input_grad[input_offset..input_offset + run].copy_from_slice(&source[output_offset..output_offset + run]);
+                });
+                vec![Some(ArrayD::from_shape_vec(IxDyn(&plan.shape), input_grad).expect("input size"))]
+            }),
+        )
+    }
+}
+
+/// The contiguous runs that one `narrow` call selects from a row-major input.
+struct NarrowPlan {
+    shape: Vec<usize>,
+    axis: usize,
+    start: usize,
+    length: usize,
+}
+
+impl NarrowPlan {
+    fn outer(&self) -> usize {
+        self.shape[..self.axis].iter().product()
+    }
+
+    fn inner(&self) -> usize {
+        self.shape[self.axis + 1..].iter().product()
+    }
+
+    /// Calls `f(input_offset, output_offset, run_length)` for every run of
+    /// selected elements, which is contiguous in both input and output.
+    fn for_each_run(&self, mut f: impl FnMut(usize, usize, usize)) {
+        let (inner, size) = (self.inner(), self.shape[self.axis]);
+        let run = self.length * inner;
+        for o in 0..self.outer() {
+            f((o * size + self.start) * inner, o * run, run);
+        }
     }
 }
