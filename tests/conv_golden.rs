@@ -81,7 +81,10 @@ fn parse_array(array: &Value) -> Result<ArrayD<f64>, String> {
 fn parse_indices(array: &Value) -> Result<ArrayD<usize>, String> {
     let shape = parse_shape(array)?;
     let data = array["data"].as_array().ok_or("array has no data list")?;
-    let values = data.iter().map(|v| v.as_u64().map(|i| i as usize).ok_or(format!("{v} is not an index"))).collect::<Result<Vec<usize>, String>>()?;
+    let values = data
+        .iter()
+        .map(|v| v.as_u64().map(|i| i as usize).ok_or(format!("{v} is not an index")))
+        .collect::<Result<Vec<usize>, String>>()?;
     ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|error| format!("data does not fill shape {shape:?}: {error}"))
 }
 
@@ -109,7 +112,7 @@ fn case_name(case: &Value) -> &str {
 
 // ---------------------------------------------------------------------- comparing
 
-/// Whether `actual` agrees with `expected` to [`TOLERANCE`]. Infinities must
+/// Returns whether `actual` agrees with `expected` to [`TOLERANCE`]. Infinities must
 /// match exactly, and an expected NaN needs an actual NaN.
 fn values_match(actual: f64, expected: f64) -> bool {
     if expected.is_nan() {
@@ -172,7 +175,14 @@ fn run_cases(fixture: &Fixture, check: impl Fn(&Value) -> Result<(), String>) ->
 /// Asserts that every case of the file ran and matched.
 fn assert_all_passed(fixture: &Fixture, passed: usize, failures: &[String]) {
     assert!(failures.is_empty(), "{} mismatches against the reference:\n{}", failures.len(), failures.join("\n"));
-    assert_eq!(fixture.cases.len(), fixture.n_cases, "{}: n_cases is {} but the file contains {} cases", fixture.file, fixture.n_cases, fixture.cases.len());
+    assert_eq!(
+        fixture.cases.len(),
+        fixture.n_cases,
+        "{}: n_cases is {} but the file contains {} cases",
+        fixture.file,
+        fixture.n_cases,
+        fixture.cases.len()
+    );
     assert_eq!(passed, fixture.n_cases, "{}: {passed} of {} cases were checked", fixture.file, fixture.n_cases);
 }
 
@@ -206,7 +216,8 @@ fn check_conv1d_case(case: &Value, algorithm: ConvAlgorithm) -> Result<(), Strin
     }
     let expected_grads = case["grads"].as_object().ok_or("missing grads object")?;
     if expected_grads.len() != leaves.len() {
-        return Err(format!("the case lists gradients of {:?}, but the call has {} float inputs", expected_grads.keys().collect::<Vec<_>>(), leaves.len()));
+        let listed: Vec<&String> = expected_grads.keys().collect();
+        return Err(format!("the case lists gradients of {listed:?}, but the call has {} float inputs", leaves.len()));
     }
     for (key, leaf) in leaves {
         let expected = float_field(case, "grads", key)?;
@@ -288,7 +299,8 @@ fn reversed(signal: &Array1<f64>) -> Array1<f64> {
 /// `convolve` records no graph, so the reference gradients are checked
 /// through the identity they satisfy. With y = a ∗ b in full mode,
 /// ∂Σ(y·R)/∂a[i] = Σ_n R[n]·b[n - i], which is valid-mode
-/// `convolve(R, reverse(b))`; the same holds for b with a.
+/// `convolve(R, reverse(b))`. The gradient of b is likewise valid-mode
+/// `convolve(R, reverse(a))`.
 fn check_convolve_case(case: &Value, algorithm: ConvAlgorithm) -> Result<(), String> {
     let to_1d = |array: ArrayD<f64>| array.into_dimensionality::<ndarray::Ix1>().map_err(|error| format!("not 1-D: {error}"));
     let a = to_1d(float_field(case, "inputs", "a")?)?;
@@ -308,7 +320,8 @@ fn check_convolve_case(case: &Value, algorithm: ConvAlgorithm) -> Result<(), Str
 fn convolve_full_matches_numpy() {
     let fixture = load_fixture("convolve_full.json");
     for algorithm in ALGORITHMS {
-        let (passed, failures) = run_cases(&fixture, |case| check_convolve_case(case, algorithm).map_err(|error| format!("{algorithm:?}: {error}")));
+        let check = |case: &Value| check_convolve_case(case, algorithm).map_err(|error| format!("{algorithm:?}: {error}"));
+        let (passed, failures) = run_cases(&fixture, check);
         assert_all_passed(&fixture, passed, &failures);
     }
 }
@@ -317,7 +330,7 @@ fn convolve_full_matches_numpy() {
 
 /// Entries of errors.json that have no convgrad call, and why.
 ///
-/// - conv1d `negative_padding`: `Padding::Zeros` holds a `usize`, so a
+/// - conv1d `negative_padding`: `Padding::Zeros` takes a `usize`, so a
 ///   negative padding cannot be written.
 /// - embedding `float_indices`: `ops::embedding` takes an array of `usize`,
 ///   so float indices cannot be passed.
@@ -333,7 +346,10 @@ const EXPECTED_FRAGMENTS: [(&str, &[&str]); 19] = [
     ("max_pool1d padding_gt_half_kernel_k1_p1", &["max_pool1d", "padding must be at most half", "kernel_size 1", "padding 1"]),
     ("max_pool1d stride_0", &["max_pool1d", "stride must be positive", "stride 0"]),
     ("max_pool1d dilation_0", &["max_pool1d", "dilation must be positive", "dilation 0"]),
-    ("max_pool1d dilated_kernel_longer_than_input", &["max_pool1d", "longer than the padded input", "input [1, 1, 4]", "kernel_size 3", "dilation 2"]),
+    (
+        "max_pool1d dilated_kernel_longer_than_input",
+        &["max_pool1d", "longer than the padded input", "input [1, 1, 4]", "kernel_size 3", "dilation 2"],
+    ),
     ("max_pool1d input_1d", &["max_pool1d", "input must be (N, C, L) or (C, L)", "input [5]"]),
     ("conv1d kernel_longer_than_input", &["conv1d", "padded input length 3", "kernel span", "= 5"]),
     ("conv1d dilated_kernel_longer_than_input", &["conv1d", "padded input length 5", "kernel span", "= 7"]),
@@ -486,6 +502,7 @@ fn rejected_calls_panic() {
     }
 
     assert!(failures.is_empty(), "{} entries failed:\n{}", failures.len(), failures.join("\n"));
-    assert_eq!(fixture.cases.len(), fixture.n_cases, "errors.json: n_cases is {} but the file contains {} entries", fixture.n_cases, fixture.cases.len());
-    assert_eq!(checked, fixture.n_cases - UNMAPPED_ERRORS.len(), "checked {checked} of {} entries, with {} unmapped", fixture.n_cases, UNMAPPED_ERRORS.len());
+    let (declared, unmapped) = (fixture.n_cases, UNMAPPED_ERRORS.len());
+    assert_eq!(fixture.cases.len(), declared, "errors.json: n_cases is {declared} but the file contains {} entries", fixture.cases.len());
+    assert_eq!(checked, declared - unmapped, "checked {checked} of {declared} entries ({unmapped} unmapped)");
 }

@@ -1,30 +1,31 @@
 //! Property tests: the FFT path of `conv1d` computes the same output, input
 //! gradient, weight gradient and bias gradient as the direct path.
 //!
-//! Each case draws a configuration (batch 1 to 3 or an unbatched `(C_in, L)`
-//! input, groups 1 to 3, 1 to 3 input and output channels per group, length
-//! 1 to 40, kernel 1 to 7, stride 1 to 4, dilation 1 to 4, any padding, with
-//! or without bias) and a seed for the values. Configurations whose dilated
-//! kernel is longer than the padded input are rejected, since conv1d panics
-//! on them. The two paths must agree to within [`F32_TOLERANCE`] in f32 and
-//! [`F64_TOLERANCE`] in f64, relative to the scale of the compared quantity:
-//! the max abs value of the direct path's result.
+//! Each case draws a configuration and a seed for the values. The
+//! configuration has batch 1 to 3 or an unbatched `(C_in, L)` input, and
+//! groups 1 to 3 with 1 to 3 input and output channels per group. Length is
+//! 1 to 40, kernel 1 to 7, stride 1 to 4 and dilation 1 to 4, with any
+//! padding and a bias or none. Configurations whose dilated kernel is longer than the padded input
+//! are rejected, since conv1d panics on them.
 //!
-//! Some configurations place every kernel tap of an output step in the
-//! padding (length 1, kernel 6, dilation 3, `Padding::Same`), so the direct
-//! output is exactly zero while the FFT path returns rounding noise. The
-//! scale is therefore never less than the largest single product that the
-//! sum contains (max |factor 1| · max |factor 2|).
+//! The two paths must agree to within [`F32_TOLERANCE`] in f32 and
+//! [`F64_TOLERANCE`] in f64, relative to the scale of the compared quantity.
+//! That scale is the max abs value of the direct path's result, but never
+//! less than the largest single product in the sum (max |factor 1| ·
+//! max |factor 2|). Some configurations place every kernel tap of an output
+//! step in the padding (length 1, kernel 6, dilation 3, `Padding::Same`), so
+//! the direct output is exactly zero while the FFT path returns rounding
+//! noise.
 
-use convgrad::conv::{conv1d, Conv1dOptions, ConvAlgorithm, Padding};
+use convgrad::conv::{conv1d, conv1d_output_length, Conv1dOptions, ConvAlgorithm, Padding};
 use convgrad::{Element, Tensor};
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// Random configurations per element type; the two tests together run
-/// twice this many.
+/// Random configurations per element type. The two tests together run twice
+/// this many.
 const CASES: u32 = 5000;
 
 const F32_TOLERANCE: f64 = 1e-4;
@@ -58,8 +59,8 @@ impl Config {
         self.groups * self.group_out
     }
 
-    /// Whether the dilated kernel fits in the padded input, so that conv1d
-    /// accepts the call.
+    /// Returns whether the dilated kernel fits in the padded input, so that
+    /// conv1d accepts the call.
     fn kernel_fits(&self) -> bool {
         let span = self.dilation * (self.kernel - 1) + 1;
         let padding = match self.padding {
@@ -88,8 +89,8 @@ fn padding_strategy() -> impl Strategy<Value = Padding> {
 }
 
 prop_compose! {
-    /// A configuration within the ranges in the file header. `Padding::Same`
-    /// needs stride 1, so it always gets stride 1.
+    /// Draws a configuration within the ranges in the file header.
+    /// `Padding::Same` needs stride 1, so it always gets stride 1.
     fn config_strategy()(
         batch in 1..=3usize,
         unbatched in prop::bool::weighted(0.2),
@@ -125,7 +126,12 @@ fn draw_values<T: Element>(config: &Config) -> Values<T> {
     let input = draw(&config.input_shape());
     let weight = draw(&[config.out_channels(), config.group_in, config.kernel]);
     let bias = config.bias.then(|| draw(&[config.out_channels()]));
-    let output_shape = conv1d(&Tensor::from_array(input.clone()), &Tensor::from_array(weight.clone()), None, config.options(ConvAlgorithm::Direct)).shape();
+    let out_length = conv1d_output_length(config.length, config.kernel, &config.options(ConvAlgorithm::Direct));
+    let output_shape = if config.unbatched {
+        vec![config.out_channels(), out_length]
+    } else {
+        vec![config.batch, config.out_channels(), out_length]
+    };
     let upstream = draw(&output_shape);
     Values { input, weight, bias, upstream }
 }

@@ -1,46 +1,110 @@
-//! The cost model behind [`ConvAlgorithm::Auto`](super::ConvAlgorithm::Auto).
+//! The cost model behind [`ConvAlgorithm::Auto`].
 //!
-//! Both paths are modelled as a sum of work counts times a per-unit time:
+//! Each path's time is modelled as work counts times per-unit times
+//! ([`CostFeatures`]):
 //!
-//! - direct: `DIRECT_NS_PER_MAC · N·C_out·(C_in/groups)·K·L_out`, the
-//!   multiply-adds of the matrix products, plus `DIRECT_NS_PER_COLUMN_VALUE`
-//!   for each im2col value written;
-//! - FFT: `FFT_NS_PER_POINT_LOG · M·log₂M` for each of the transforms, plus
-//!   `FFT_NS_PER_BIN_MAC · (M/2 + 1)` for each complex multiply-add of the
-//!   spectral products (N·C_out·C_in/groups of them).
+//! - direct: `DIRECT_NS_PER_MAC` for each multiply-add of the matrix
+//!   products, N·C_out·(C_in/groups)·K·L_out, plus
+//!   `DIRECT_NS_PER_COLUMN_VALUE` for each im2col value written,
+//!   N·C_in·K·L_out;
+//! - FFT: `FFT_NS_PER_POINT_LOG` for each M·log₂M of the real transforms
+//!   (N·C_in + C_out·C_in/groups + N·C_out of them, length M), plus
+//!   `FFT_NS_PER_BIN_MAC` for each complex multiply-add of the spectral
+//!   products, N·C_out·(C_in/groups)·(M/2 + 1).
 //!
-//! Auto takes the path with the smaller estimate. So FFT wins when the
-//! kernel span is long and the channel product is small: with one channel,
-//! from kernels of a few dozen taps at signal lengths in the thousands;
-//! with 128 channels in and out, practically never at makemore sizes.
+//! Auto takes the path with the smaller estimate: FFT when the kernel is
+//! long and the channel product small, direct otherwise (always at makemore
+//! sizes, where K = 2).
 
 use super::fft::fast_length;
 use super::geometry::Geometry;
+use super::{ConvAlgorithm, Conv1dOptions};
 
 // TODO: replace these estimates with the per-unit times fitted by the
-// calibration benchmark once it exists.
+// calibration benchmark once it has run.
 const DIRECT_NS_PER_MAC: f64 = 0.25;
 const DIRECT_NS_PER_COLUMN_VALUE: f64 = 1.0;
 const FFT_NS_PER_POINT_LOG: f64 = 1.0;
 const FFT_NS_PER_BIN_MAC: f64 = 1.5;
 
-/// Estimated nanoseconds of one direct pass.
-pub(crate) fn direct_cost(geo: &Geometry) -> f64 {
-    let column_values = (geo.batch * geo.in_channels * geo.kernel * geo.out_length) as f64;
-    DIRECT_NS_PER_MAC * geo.direct_macs() + DIRECT_NS_PER_COLUMN_VALUE * column_values
+/// The work counts of one forward `conv1d` call on each path, the inputs of
+/// the cost model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CostFeatures {
+    /// Direct path: multiply-adds of the matrix products.
+    pub direct_macs: f64,
+    /// Direct path: im2col values written.
+    pub direct_column_values: f64,
+    /// FFT path: Σ M·log₂M over the real transforms.
+    pub fft_transform_work: f64,
+    /// FFT path: complex multiply-adds of the spectral products.
+    pub fft_bin_macs: f64,
 }
 
-/// Estimated nanoseconds of one FFT pass.
-pub(crate) fn fft_cost(geo: &Geometry) -> f64 {
-    let m = fast_length(geo.padded_length()) as f64;
-    let transforms = (geo.batch * geo.in_channels + geo.out_channels * geo.group_in + geo.batch * geo.out_channels) as f64;
-    let products = (geo.batch * geo.out_channels * geo.group_in) as f64;
-    FFT_NS_PER_POINT_LOG * transforms * m * m.log2() + FFT_NS_PER_BIN_MAC * products * (m / 2.0 + 1.0)
+impl CostFeatures {
+    pub(crate) fn of(geo: &Geometry) -> Self {
+        let m = fast_length(geo.padded_length()) as f64;
+        let transforms = (geo.batch * geo.in_channels + geo.out_channels * geo.group_in + geo.batch * geo.out_channels) as f64;
+        CostFeatures {
+            direct_macs: geo.direct_macs(),
+            direct_column_values: (geo.batch * geo.in_channels * geo.kernel * geo.out_length) as f64,
+            fft_transform_work: transforms * m * m.log2(),
+            fft_bin_macs: (geo.batch * geo.out_channels * geo.group_in) as f64 * (m / 2.0 + 1.0),
+        }
+    }
+
+    /// Estimated nanoseconds of the direct path.
+    pub fn direct_ns(&self) -> f64 {
+        DIRECT_NS_PER_MAC * self.direct_macs + DIRECT_NS_PER_COLUMN_VALUE * self.direct_column_values
+    }
+
+    /// Estimated nanoseconds of the FFT path.
+    pub fn fft_ns(&self) -> f64 {
+        FFT_NS_PER_POINT_LOG * self.fft_transform_work + FFT_NS_PER_BIN_MAC * self.fft_bin_macs
+    }
+}
+
+/// The work counts of a forward `conv1d` call with these shapes, for
+/// inspecting or refitting the cost model.
+///
+/// # Panics
+/// As [`conv1d`](super::conv1d), for invalid shapes or options.
+pub fn cost_features(input_shape: &[usize], weight_shape: &[usize], options: &Conv1dOptions) -> CostFeatures {
+    CostFeatures::of(&Geometry::new(&batched(input_shape), weight_shape, options))
+}
+
+/// The path that [`ConvAlgorithm::Auto`] takes for a `conv1d` call with
+/// these shapes.
+///
+/// ```
+/// use convgrad::conv::{auto_choice, Conv1dOptions, ConvAlgorithm};
+///
+/// // A makemore-sized layer: short kernel, many channels.
+/// let small = auto_choice(&[32, 128, 8], &[128, 128, 2], &Conv1dOptions::default());
+/// assert_eq!(small, ConvAlgorithm::Direct);
+/// // One long signal filtered by a long kernel.
+/// let long = auto_choice(&[1, 1, 100_000], &[1, 1, 4096], &Conv1dOptions::default());
+/// assert_eq!(long, ConvAlgorithm::Fft);
+/// ```
+///
+/// # Panics
+/// As [`conv1d`](super::conv1d), for invalid shapes or options.
+pub fn auto_choice(input_shape: &[usize], weight_shape: &[usize], options: &Conv1dOptions) -> ConvAlgorithm {
+    let geo = Geometry::new(&batched(input_shape), weight_shape, options);
+    if prefers_fft(&geo) { ConvAlgorithm::Fft } else { ConvAlgorithm::Direct }
+}
+
+fn batched(shape: &[usize]) -> Vec<usize> {
+    match shape {
+        &[c, l] => vec![1, c, l],
+        other => other.to_vec(),
+    }
 }
 
 /// Whether Auto takes the FFT path for this call.
 pub(crate) fn prefers_fft(geo: &Geometry) -> bool {
-    fft_cost(geo) < direct_cost(geo)
+    let features = CostFeatures::of(geo);
+    features.fft_ns() < features.direct_ns()
 }
 
 /// Estimated nanoseconds of a direct signal convolution producing `out_len`

@@ -18,6 +18,7 @@ mod fft;
 mod geometry;
 mod signal;
 
+pub use cost::{auto_choice, cost_features, CostFeatures};
 pub use fft::fast_length;
 pub use signal::{convolve, ConvolveMode};
 
@@ -37,7 +38,8 @@ pub enum ConvAlgorithm {
     /// signals with few channels.
     Fft,
     /// Picks whichever of the two a cost model estimates to be faster, per
-    /// call and per pass (forward, input gradient, weight gradient).
+    /// call; the backward pass of that call uses the same path for both
+    /// gradients.
     #[default]
     Auto,
 }

@@ -54,6 +54,9 @@ impl PoolGeometry {
             &[n, c, l] => (n * c, l),
             _ => fail("input must be (N, C, L) or (C, L)"),
         };
+        if length == 0 {
+            fail("input length L must be positive");
+        }
         if kernel == 0 {
             fail("kernel_size must be positive");
         }
@@ -66,18 +69,19 @@ impl PoolGeometry {
         if options.padding > kernel / 2 {
             fail("padding must be at most half the kernel size");
         }
+        // PyTorch's pooling_output_shape: ⌊(padded - span + (stride - 1 in
+        // ceil mode)) / stride⌋ + 1, and in ceil mode one window fewer if the
+        // last would start inside the right padding. A ceil-mode window may
+        // reach past the padded input, and window_max skips the taps there.
         let span = dilation * (kernel - 1) + 1;
         let padded = length + 2 * options.padding;
-        if padded < span {
+        let rounding = if options.ceil_mode { stride - 1 } else { 0 };
+        if padded + rounding < span {
             fail("the dilated window is longer than the padded input, so there is no output");
         }
-        let mut out_length = (padded - span) / stride + 1;
-        if options.ceil_mode && (padded - span) % stride != 0 {
-            out_length += 1;
-            // A window may not start inside the right padding (PyTorch's rule).
-            if (out_length - 1) * stride >= length + options.padding {
-                out_length -= 1;
-            }
+        let mut out_length = (padded + rounding - span) / stride + 1;
+        if options.ceil_mode && (out_length - 1) * stride >= length + options.padding {
+            out_length -= 1;
         }
         PoolGeometry { rows, length, kernel, stride, padding: options.padding, dilation, out_length }
     }
@@ -107,9 +111,10 @@ impl PoolGeometry {
 /// ```
 ///
 /// # Panics
-/// If the input is not 2-D or 3-D, kernel_size, stride or dilation is 0, padding is
-/// more than half the kernel size, or the dilated window is longer than the
-/// padded input.
+/// If the input is not 2-D or 3-D or its length is 0, kernel_size, stride or
+/// dilation is 0, or padding is more than half the kernel size. Also if the
+/// dilated window is longer than the padded input (in ceil mode, longer by
+/// the stride or more).
 pub fn max_pool1d<T: Element>(input: &Tensor<T>, kernel_size: usize, options: MaxPool1dOptions) -> Tensor<T> {
     max_pool1d_with_indices(input, kernel_size, options).0
 }
