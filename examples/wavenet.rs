@@ -95,6 +95,14 @@ struct Args {
     #[arg(long, default_value_t = 0.01)]
     final_lr: f64,
 
+    /// L2 weight decay of the SGD update.
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f64,
+
+    /// Dilations of the dilated architecture's blocks, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = vec![1, 2, 4])]
+    dilations: Vec<usize>,
+
     /// Print a progress line every this many steps.
     #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
     log_interval: u64,
@@ -128,8 +136,13 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.block_size < 2 || !args.block_size.is_power_of_two() {
         return Err(format!("--block-size must be a power of two >= 2, got {}", args.block_size).into());
     }
-    if !(args.lr >= 0.0 && args.lr.is_finite() && args.final_lr >= 0.0 && args.final_lr.is_finite()) {
-        return Err(format!("--lr and --final-lr must be finite and >= 0, got {} and {}", args.lr, args.final_lr).into());
+    for (flag, value) in [("--lr", args.lr), ("--final-lr", args.final_lr), ("--weight-decay", args.weight_decay)] {
+        if !(value >= 0.0 && value.is_finite()) {
+            return Err(format!("{flag} must be finite and >= 0, got {value}").into());
+        }
+    }
+    if args.dilations.is_empty() || args.dilations.contains(&0) {
+        return Err(format!("--dilations must list positive numbers, got {:?}", args.dilations).into());
     }
 
     // Data: one word per line, split 80/10/10 after a seeded shuffle, and
@@ -181,7 +194,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 residual_channels: channels,
                 dilation_channels: channels,
                 skip_channels: channels,
-                ..DilatedWaveNetConfig::default()
+                dilations: args.dilations.clone(),
             };
             train_and_report(DilatedWaveNet::<f32>::new(config, algorithm), args, &corpus, &splits)
         }
@@ -207,7 +220,8 @@ fn train_and_report<M: LanguageModel<f32>>(
     let vocab: &Vocab = corpus.vocab();
     println!("architecture: {:?}, parameters: {}", args.arch, model.num_parameters());
 
-    let mut optimizer = Sgd::new(model.parameters(), SgdConfig { lr: args.lr, ..SgdConfig::default() });
+    let sgd = SgdConfig { lr: args.lr, weight_decay: args.weight_decay, ..SgdConfig::default() };
+    let mut optimizer = Sgd::new(model.parameters(), sgd);
     let lr_drop_step = args.steps * 3 / 4;
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut loss_log = Vec::with_capacity(if args.loss_log.is_some() { args.steps } else { 0 });

@@ -3,7 +3,7 @@
 //!
 //! Each case draws a configuration and a seed for the values. The
 //! configuration has batch 1 to 3 or an unbatched `(C_in, L)` input, and
-//! groups 1 to 3 with 1 to 3 input and output channels per group. Length is
+//! groups 1 to 3 with 1 to 6 input and output channels per group. Length is
 //! 1 to 40, kernel 1 to 7, stride 1 to 4 and dilation 1 to 4, with any
 //! padding and a bias or none. Configurations whose dilated kernel is longer than the padded input
 //! are rejected, since conv1d panics on them.
@@ -95,8 +95,8 @@ prop_compose! {
         batch in 1..=3usize,
         unbatched in prop::bool::weighted(0.2),
         groups in 1..=3usize,
-        group_in in 1..=3usize,
-        group_out in 1..=3usize,
+        group_in in 1..=6usize,
+        group_out in 1..=6usize,
         length in 1..=40usize,
         kernel in 1..=7usize,
         stride in 1..=4usize,

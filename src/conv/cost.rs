@@ -20,12 +20,13 @@ use super::fft::fast_length;
 use super::geometry::Geometry;
 use super::{ConvAlgorithm, Conv1dOptions};
 
-// TODO: replace these estimates with the per-unit times fitted by the
-// calibration benchmark once it has run.
-const DIRECT_NS_PER_MAC: f64 = 0.25;
-const DIRECT_NS_PER_COLUMN_VALUE: f64 = 1.0;
-const FFT_NS_PER_POINT_LOG: f64 = 1.0;
-const FFT_NS_PER_BIN_MAC: f64 = 1.5;
+// Per-unit times fitted by `cargo bench --bench conv_calibration` (f32,
+// one thread, 2-core AMD EPYC virtual machine); the measurements are in
+// benches/conv_calibration.md.
+const DIRECT_NS_PER_MAC: f64 = 0.0174;
+const DIRECT_NS_PER_COLUMN_VALUE: f64 = 1.327;
+const FFT_NS_PER_POINT_LOG: f64 = 0.1152;
+const FFT_NS_PER_BIN_MAC: f64 = 0.4476;
 
 /// The work counts of one forward `conv1d` call on each path, the inputs of
 /// the cost model.

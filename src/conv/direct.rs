@@ -22,9 +22,20 @@ use crate::element::Element;
 /// The largest im2col buffer, in elements, that one chunk may use.
 const COLUMN_BUDGET: usize = 1 << 20;
 
+/// Whether the sliding-dot kernels (see `sliding.rs`) beat im2col and
+/// matrix products for these sizes: with few channels per group the matrix
+/// products are too thin to pay for the im2col copies, and long kernels
+/// make those copies K times the input.
+fn use_sliding(geo: &Geometry) -> bool {
+    geo.group_in * geo.group_out <= 16 || geo.kernel >= 32
+}
+
 /// Forward pass: `(N, C_in, L)` input and `(C_out, C_in/groups, K)` weight
 /// give the `(N, C_out, L_out)` output, all row-major.
 pub(crate) fn forward<T: Element>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
+    if use_sliding(geo) {
+        return super::sliding::forward(geo, x, w, bias);
+    }
     let rows = geo.group_in * geo.kernel;
     let mut y = vec![T::zero(); geo.batch * geo.out_channels * geo.out_length];
     for_each_chunk(geo, |start, cols, col, out| {
@@ -45,6 +56,9 @@ pub(crate) fn forward<T: Element>(geo: &Geometry, x: &[T], w: &[T], bias: Option
 
 /// Gradient with respect to the input, given the output gradient `grad`.
 pub(crate) fn grad_input<T: Element>(geo: &Geometry, grad: &[T], w: &[T]) -> Vec<T> {
+    if use_sliding(geo) {
+        return super::sliding::grad_input(geo, grad, w);
+    }
     let rows = geo.group_in * geo.kernel;
     let mut gx = vec![T::zero(); geo.batch * geo.in_channels * geo.length];
     for_each_chunk(geo, |start, cols, col, out| {
@@ -62,6 +76,9 @@ pub(crate) fn grad_input<T: Element>(geo: &Geometry, grad: &[T], w: &[T]) -> Vec
 
 /// Gradient with respect to the weight, given the output gradient `grad`.
 pub(crate) fn grad_weight<T: Element>(geo: &Geometry, grad: &[T], x: &[T]) -> Vec<T> {
+    if use_sliding(geo) {
+        return super::sliding::grad_weight(geo, grad, x);
+    }
     let rows = geo.group_in * geo.kernel;
     let mut gw = vec![T::zero(); geo.out_channels * rows];
     for_each_chunk(geo, |start, cols, col, out| {
@@ -143,11 +160,27 @@ fn im2col<T: Element>(geo: &Geometry, x: &[T], group: usize, start: usize, cols:
             let row = &mut col[(ci * geo.kernel + k) * cols..(ci * geo.kernel + k + 1) * cols];
             for_each_run(geo, start, cols, |j, n, t, len| {
                 let signal = &x[(n * geo.in_channels + channel) * geo.length..][..geo.length];
-                for (offset, value) in row[j..j + len].iter_mut().enumerate() {
-                    *value = match geo.input_index(t + offset, k) {
-                        Some(i) => signal[i],
-                        None => T::zero(),
-                    };
+                let target = &mut row[j..j + len];
+                if geo.stride == 1 {
+                    // Padded positions t + k·d .. + len: copy the part inside the signal.
+                    let first = t + k * geo.dilation;
+                    let inside_start = geo.pad_left.clamp(first, first + len);
+                    let inside_end = (geo.pad_left + geo.length).clamp(first, first + len);
+                    if inside_start < inside_end {
+                        target[..inside_start - first].fill(T::zero());
+                        target[inside_start - first..inside_end - first]
+                            .copy_from_slice(&signal[inside_start - geo.pad_left..inside_end - geo.pad_left]);
+                        target[inside_end - first..].fill(T::zero());
+                    } else {
+                        target.fill(T::zero());
+                    }
+                } else {
+                    for (offset, value) in target.iter_mut().enumerate() {
+                        *value = match geo.input_index(t + offset, k) {
+                            Some(i) => signal[i],
+                            None => T::zero(),
+                        };
+                    }
                 }
             });
         }

@@ -17,6 +17,7 @@ mod direct;
 mod fft;
 mod geometry;
 mod signal;
+mod sliding;
 
 pub use cost::{auto_choice, cost_features, CostFeatures};
 pub use fft::fast_length;
