@@ -300,7 +300,8 @@ fn train_and_report<M: LanguageModel<f32>>(
 /// Mean cross-entropy over every pair of `dataset`, computed in chunks
 /// without recording a graph. NaN for an empty dataset.
 fn split_loss<M: LanguageModel<f32>>(model: &M, dataset: &Dataset) -> f64 {
-    const CHUNK: usize = 8192;
+    // Small chunks keep the activations of an evaluation pass to a few MiB.
+    const CHUNK: usize = 1024;
     let sum_loss = CrossEntropyOptions { reduction: Reduction::Sum, ..CrossEntropyOptions::default() };
     no_grad(|| {
         let mut total = 0.0f64;
