@@ -43,22 +43,28 @@ fn main() {
         }
     }
 
-    println!("{:<34} {:>12} {:>12}", "shape (N, C_in=C_out, L, K)", "direct ms", "fft ms");
+    println!("{:<34} {:>12} {:>12} {:>8}", "shape (N, C_in=C_out, L, K)", "direct ms", "fft ms", "variant");
     for s in &samples {
         let direct = s.direct_ns.map_or("skipped".to_string(), |t| format!("{:.3}", t / 1e6));
-        println!("{:<34} {:>12} {:>12.3}", s.shape, direct, s.fft_ns / 1e6);
+        let variant = if s.features.direct_sliding { "sliding" } else { "im2col" };
+        println!("{:<34} {:>12} {:>12.3} {:>8}", s.shape, direct, s.fft_ns / 1e6, variant);
     }
 
-    let direct_points: Vec<([f64; 2], f64)> = samples
-        .iter()
-        .filter_map(|s| s.direct_ns.map(|t| ([s.features.direct_macs, s.features.direct_column_values], t)))
-        .collect();
+    let direct_points = |sliding: bool| -> Vec<([f64; 2], f64)> {
+        samples
+            .iter()
+            .filter(|s| s.features.direct_sliding == sliding)
+            .filter_map(|s| s.direct_ns.map(|t| ([s.features.direct_macs, s.features.direct_column_values], t)))
+            .collect()
+    };
     let fft_points: Vec<([f64; 2], f64)> =
         samples.iter().map(|s| ([s.features.fft_transform_work, s.features.fft_bin_macs], s.fft_ns)).collect();
-    let [per_mac, per_column_value] = fit(&direct_points);
+    let [per_mac, per_column_value] = fit(&direct_points(false));
+    let sliding_per_mac = fit_one(&direct_points(true));
     let [per_point_log, per_bin_mac] = fit(&fft_points);
     println!();
-    println!("DIRECT_NS_PER_MAC          = {per_mac:.4}");
+    println!("DIRECT_GEMM_NS_PER_MAC     = {per_mac:.4}");
+    println!("DIRECT_SLIDING_NS_PER_MAC  = {sliding_per_mac:.4}");
     println!("DIRECT_NS_PER_COLUMN_VALUE = {per_column_value:.4}");
     println!("FFT_NS_PER_POINT_LOG       = {per_point_log:.4}");
     println!("FFT_NS_PER_BIN_MAC         = {per_bin_mac:.4}");
@@ -70,7 +76,11 @@ fn main() {
     for s in samples.iter().filter(|s| s.direct_ns.is_some()) {
         let direct = s.direct_ns.expect("filtered");
         let predicted_fft = per_point_log * s.features.fft_transform_work + per_bin_mac * s.features.fft_bin_macs;
-        let predicted_direct = per_mac * s.features.direct_macs + per_column_value * s.features.direct_column_values;
+        let predicted_direct = if s.features.direct_sliding {
+            sliding_per_mac * s.features.direct_macs
+        } else {
+            per_mac * s.features.direct_macs + per_column_value * s.features.direct_column_values
+        };
         let chosen = if predicted_fft < predicted_direct { s.fft_ns } else { direct };
         let best = s.fft_ns.min(direct);
         total += 1;
@@ -104,6 +114,12 @@ fn median_ns<R>(mut f: impl FnMut() -> R) -> f64 {
     }
     times.sort_by(f64::total_cmp);
     times[times.len() / 2]
+}
+
+/// Least squares for t ≈ a·x₀ with relative residuals.
+fn fit_one(points: &[([f64; 2], f64)]) -> f64 {
+    let (s00, r0) = points.iter().fold((0.0, 0.0), |(s00, r0), &([x0, _], t)| (s00 + (x0 / t).powi(2), r0 + x0 / t));
+    r0 / s00
 }
 
 /// Least squares for t ≈ a·x₀ + b·x₁ with relative residuals (each row is

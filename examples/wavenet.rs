@@ -19,7 +19,8 @@ use convgrad::data::{Corpus, Dataset, Vocab};
 use convgrad::models::{ConvWaveNet, DilatedWaveNet, DilatedWaveNetConfig, LanguageModel, WaveNet, WaveNetConfig};
 use convgrad::ops::{cross_entropy, CrossEntropyOptions, Reduction};
 use convgrad::optim::{Sgd, SgdConfig};
-use convgrad::{manual_seed, no_grad};
+use convgrad::{manual_seed, no_grad, Tensor};
+use ndarray::{s, Array1, Array2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -99,6 +100,12 @@ struct Args {
     #[arg(long, default_value_t = 0.0)]
     weight_decay: f64,
 
+    /// Train the dilated architecture on the prediction at every position
+    /// of the context (as the WaveNet paper does), not only the last one.
+    /// Losses are still reported for the last position.
+    #[arg(long)]
+    all_positions: bool,
+
     /// Dilations of the dilated architecture's blocks, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = vec![1, 2, 4])]
     dilations: Vec<usize>,
@@ -140,6 +147,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         if !(value >= 0.0 && value.is_finite()) {
             return Err(format!("{flag} must be finite and >= 0, got {value}").into());
         }
+    }
+    if args.all_positions && args.arch != Arch::Dilated {
+        return Err("--all-positions applies only to --arch dilated".into());
     }
     if args.dilations.is_empty() || args.dilations.contains(&0) {
         return Err(format!("--dilations must list positive numbers, got {:?}", args.dilations).into());
@@ -183,8 +193,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let splits = Splits { train: &train, val: &val, test: &test };
     match args.arch {
-        Arch::Hierarchical => train_and_report(WaveNet::<f32>::new(config), args, &corpus, &splits),
-        Arch::Conv => train_and_report(ConvWaveNet::<f32>::new(config, algorithm), args, &corpus, &splits),
+        Arch::Hierarchical => train_and_report(WaveNet::<f32>::new(config), args, &corpus, &splits, last_position_loss),
+        Arch::Conv => train_and_report(ConvWaveNet::<f32>::new(config, algorithm), args, &corpus, &splits, last_position_loss),
         Arch::Dilated => {
             let channels = args.n_hidden.unwrap_or(63) as usize;
             let config = DilatedWaveNetConfig {
@@ -196,9 +206,37 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 skip_channels: channels,
                 dilations: args.dilations.clone(),
             };
-            train_and_report(DilatedWaveNet::<f32>::new(config, algorithm), args, &corpus, &splits)
+            let model = DilatedWaveNet::<f32>::new(config, algorithm);
+            if args.all_positions {
+                train_and_report(model, args, &corpus, &splits, all_positions_loss)
+            } else {
+                train_and_report(model, args, &corpus, &splits, last_position_loss)
+            }
         }
     }
+}
+
+/// Mean cross-entropy of the prediction after the whole context.
+fn last_position_loss<M: LanguageModel<f32>>(model: &M, contexts: &Array2<usize>, targets: &Array1<usize>) -> Tensor<f32> {
+    let logits = model.forward(&contexts.clone().into_dyn());
+    cross_entropy(&logits, targets, CrossEntropyOptions::default())
+}
+
+/// Mean cross-entropy of the predictions at every position: position t of a
+/// context predicts context character t + 1, and the last position the target.
+/// A boundary token inside a context is left padding before the word, so
+/// predicting it is skipped (it would teach only that padding follows
+/// padding).
+fn all_positions_loss(model: &DilatedWaveNet<f32>, contexts: &Array2<usize>, targets: &Array1<usize>) -> Tensor<f32> {
+    const SKIPPED: usize = usize::MAX;
+    let logits = model.forward_all_positions(&contexts.clone().into_dyn()); // (B, V, T)
+    let block_size = contexts.ncols();
+    let mut next = Array2::zeros(contexts.raw_dim()); // (B, T)
+    next.slice_mut(s![.., ..block_size - 1]).assign(&contexts.slice(s![.., 1..]));
+    next.slice_mut(s![.., ..block_size - 1]).mapv_inplace(|c| if c == 0 { SKIPPED } else { c });
+    next.column_mut(block_size - 1).assign(targets);
+    let options = CrossEntropyOptions { ignore_index: Some(SKIPPED), ..CrossEntropyOptions::default() };
+    cross_entropy(&logits, &next, options)
 }
 
 /// The three parts of the corpus as (context, target) pairs.
@@ -215,6 +253,7 @@ fn train_and_report<M: LanguageModel<f32>>(
     args: &Args,
     corpus: &Corpus,
     splits: &Splits<'_>,
+    training_loss: fn(&M, &Array2<usize>, &Array1<usize>) -> Tensor<f32>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let Splits { train, val, test } = *splits;
     let vocab: &Vocab = corpus.vocab();
@@ -234,8 +273,7 @@ fn train_and_report<M: LanguageModel<f32>>(
         let (contexts, targets) = train.sample_batch(&mut rng, args.batch_size as usize);
 
         // Forward pass and loss.
-        let logits = model.forward(&contexts.into_dyn());
-        let loss = cross_entropy(&logits, &targets, CrossEntropyOptions::default());
+        let loss = training_loss(&model, &contexts, &targets);
 
         // Backward pass, then a plain SGD update; the rate drops after 3/4 of the steps.
         optimizer.zero_grad();
@@ -308,8 +346,8 @@ fn split_loss<M: LanguageModel<f32>>(model: &M, dataset: &Dataset) -> f64 {
         let mut start = 0;
         while start < dataset.len() {
             let end = (start + CHUNK).min(dataset.len());
-            let contexts = dataset.contexts().slice(ndarray::s![start..end, ..]).to_owned().into_dyn();
-            let targets = dataset.targets().slice(ndarray::s![start..end]);
+            let contexts = dataset.contexts().slice(s![start..end, ..]).to_owned().into_dyn();
+            let targets = dataset.targets().slice(s![start..end]);
             let logits = model.forward(&contexts);
             total += f64::from(cross_entropy(&logits, &targets, sum_loss).item());
             start = end;

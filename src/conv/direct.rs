@@ -22,18 +22,10 @@ use crate::element::Element;
 /// The largest im2col buffer, in elements, that one chunk may use.
 const COLUMN_BUDGET: usize = 1 << 20;
 
-/// Whether the sliding-dot kernels (see `sliding.rs`) beat im2col and
-/// matrix products for these sizes: with few channels per group the matrix
-/// products are too thin to pay for the im2col copies, and long kernels
-/// make those copies K times the input.
-fn use_sliding(geo: &Geometry) -> bool {
-    geo.group_in * geo.group_out <= 16 || geo.kernel >= 32
-}
-
 /// Forward pass: `(N, C_in, L)` input and `(C_out, C_in/groups, K)` weight
 /// give the `(N, C_out, L_out)` output, all row-major.
 pub(crate) fn forward<T: Element>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
-    if use_sliding(geo) {
+    if geo.uses_sliding() {
         return super::sliding::forward(geo, x, w, bias);
     }
     let rows = geo.group_in * geo.kernel;
@@ -56,7 +48,7 @@ pub(crate) fn forward<T: Element>(geo: &Geometry, x: &[T], w: &[T], bias: Option
 
 /// Gradient with respect to the input, given the output gradient `grad`.
 pub(crate) fn grad_input<T: Element>(geo: &Geometry, grad: &[T], w: &[T]) -> Vec<T> {
-    if use_sliding(geo) {
+    if geo.uses_sliding() {
         return super::sliding::grad_input(geo, grad, w);
     }
     let rows = geo.group_in * geo.kernel;
@@ -76,7 +68,7 @@ pub(crate) fn grad_input<T: Element>(geo: &Geometry, grad: &[T], w: &[T]) -> Vec
 
 /// Gradient with respect to the weight, given the output gradient `grad`.
 pub(crate) fn grad_weight<T: Element>(geo: &Geometry, grad: &[T], x: &[T]) -> Vec<T> {
-    if use_sliding(geo) {
+    if geo.uses_sliding() {
         return super::sliding::grad_weight(geo, grad, x);
     }
     let rows = geo.group_in * geo.kernel;

@@ -106,6 +106,14 @@ impl Geometry {
         self.length + self.pad_left + self.pad_right
     }
 
+    /// Whether the direct path runs the sliding-dot kernels (see
+    /// `sliding.rs`) rather than im2col and matrix products: with few
+    /// channels per group the matrix products are too thin to pay for the
+    /// im2col copies, and long kernels make those copies K times the input.
+    pub fn uses_sliding(&self) -> bool {
+        self.group_in * self.group_out <= 16 || self.kernel >= 32
+    }
+
     /// Multiply-adds of one direct forward pass.
     pub fn direct_macs(&self) -> f64 {
         self.batch as f64 * self.out_channels as f64 * self.group_in as f64 * self.kernel as f64 * self.out_length as f64

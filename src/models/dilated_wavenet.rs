@@ -127,6 +127,46 @@ impl<T: Element> DilatedWaveNet<T> {
     }
 }
 
+impl<T: Element> DilatedWaveNet<T> {
+    /// The logits at every position, `(B, V, T)`: position t predicts the
+    /// character after context character t from characters 0..=t only,
+    /// because every convolution is causal. Training on all positions, as the
+    /// WaveNet paper does, gives T predictions per context instead of one.
+    ///
+    /// # Panics
+    /// If the input is not `(B, block_size)` or contains an index outside
+    /// the vocabulary.
+    pub fn forward_all_positions(&self, contexts: &ArrayD<usize>) -> Tensor<T> {
+        check_contexts("DilatedWaveNet", contexts, self.config.block_size);
+        self.trailing_logits(contexts, self.config.block_size)
+    }
+
+    /// The logits of the last `positions` positions, `(B, V, positions)`.
+    fn trailing_logits(&self, contexts: &ArrayD<usize>, positions: usize) -> Tensor<T> {
+        let time = self.config.block_size;
+        let channels = self.config.dilation_channels;
+
+        let x = self.embedding.forward(contexts).permute(&[0, 2, 1]); // (B, n_embd, T)
+        let mut h = self.input.forward(&x); // (B, R, T)
+        let mut skip: Option<Tensor<T>> = None;
+        for block in &self.blocks {
+            let filter_gate = block.filter_gate.forward(&h); // (B, 2D, T)
+            let z = filter_gate.narrow(1, 0, channels).tanh() * filter_gate.narrow(1, channels, channels).sigmoid(); // (B, D, T)
+            let contribution = block.skip.forward(&z.narrow(2, time - positions, positions)); // (B, S, positions)
+            skip = Some(match skip {
+                Some(sum) => sum + contribution,
+                None => contribution,
+            });
+            if let Some(residual) = &block.residual {
+                h = h + residual.forward(&z); // (B, R, T)
+            }
+        }
+        let skip = skip.expect("at least one block");
+        let hidden = self.head_hidden.forward(&skip.relu()).relu(); // (B, S, positions)
+        self.head_output.forward(&hidden) // (B, V, positions)
+    }
+}
+
 impl<T: Element> LanguageModel<T> for DilatedWaveNet<T> {
     fn block_size(&self) -> usize {
         self.config.block_size
@@ -141,28 +181,8 @@ impl<T: Element> Module<T> for DilatedWaveNet<T> {
     /// vocabulary.
     fn forward(&self, contexts: &ArrayD<usize>) -> Tensor<T> {
         check_contexts("DilatedWaveNet", contexts, self.config.block_size);
-        let (batch, time) = (contexts.shape()[0], self.config.block_size);
-        let channels = self.config.dilation_channels;
-
-        let x = self.embedding.forward(contexts).permute(&[0, 2, 1]); // (B, n_embd, T)
-        let mut h = self.input.forward(&x); // (B, R, T)
-        let mut skip: Option<Tensor<T>> = None;
-        for block in &self.blocks {
-            let filter_gate = block.filter_gate.forward(&h); // (B, 2D, T)
-            let z = filter_gate.narrow(1, 0, channels).tanh() * filter_gate.narrow(1, channels, channels).sigmoid(); // (B, D, T)
-            let contribution = block.skip.forward(&z.narrow(2, time - 1, 1)); // (B, S, 1)
-            skip = Some(match skip {
-                Some(sum) => sum + contribution,
-                None => contribution,
-            });
-            if let Some(residual) = &block.residual {
-                h = h + residual.forward(&z); // (B, R, T)
-            }
-        }
-        let skip = skip.expect("at least one block");
-        let hidden = self.head_hidden.forward(&skip.relu()).relu(); // (B, S, 1)
-        let logits = self.head_output.forward(&hidden); // (B, V, 1)
-        logits.reshape(&[batch, self.config.vocab_size]) // (B, V)
+        let batch = contexts.shape()[0];
+        self.trailing_logits(contexts, 1).reshape(&[batch, self.config.vocab_size]) // (B, V)
     }
 
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
