@@ -42,6 +42,15 @@ pub trait Element:
     /// Converts an `f64` constant to this type, rounding to nearest for `f32`.
     fn from_f64_lossy(value: f64) -> Self;
 
+    /// Writes tanh of every input element to `output`; `f32` uses a
+    /// vectorisable approximation (see `fastmath`), `f64` the C library.
+    #[doc(hidden)]
+    fn tanh_slice(input: &[Self], output: &mut [Self]) {
+        for (y, &x) in output.iter_mut().zip(input) {
+            *y = x.tanh();
+        }
+    }
+
     /// The process-wide real-FFT planner for this type. The planner keeps
     /// every plan it has made, so each transform length is planned once and
     /// its plan shared by all calls and threads.
@@ -54,6 +63,10 @@ impl Element for f32 {
 
     fn from_f64_lossy(value: f64) -> Self {
         value as f32
+    }
+
+    fn tanh_slice(input: &[Self], output: &mut [Self]) {
+        crate::fastmath::tanh_f32(input, output);
     }
 
     fn fft_planner() -> &'static Mutex<RealFftPlanner<Self>> {

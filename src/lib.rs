@@ -2,8 +2,9 @@
 //!
 //! A small deep-learning library: an n-dimensional [`Tensor`] on
 //! [`ndarray`] with define-by-run reverse-mode autograd, [`nn`] modules named
-//! and initialised as in `torch.nn`, an [`optim::Sgd`] optimizer, and a
-//! makemore-style character corpus in [`data`].
+//! and initialised as in `torch.nn`, 1-D convolution by a direct or an FFT
+//! path in [`conv`], an [`optim::Sgd`] optimizer, a makemore-style character
+//! corpus in [`data`], and the makemore WaveNets in [`models`].
 //!
 //! ```
 //! use convgrad::Tensor;
@@ -48,6 +49,11 @@
 //!   functions compute plain arrays, not recorded tensors.
 //! - Random draws are reproducible within convgrad for a seed, but do not
 //!   match PyTorch's draws for the same seed.
+//! - Computation is single-threaded; only the matrix products of `ndarray`
+//!   could use more threads, and that feature of `matrixmultiply` is not
+//!   enabled.
+//! - Convolution is 1-D only, with zero padding (no reflect or circular
+//!   padding modes).
 
 #![warn(missing_docs)]
 
@@ -55,6 +61,7 @@ mod autograd;
 pub mod conv;
 pub mod data;
 mod element;
+mod fastmath;
 pub mod gradcheck;
 pub mod models;
 pub mod nn;

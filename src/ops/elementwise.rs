@@ -141,9 +141,26 @@ impl<T: Element> Tensor<T> {
         self.unary("log", |x| x.ln(), |x, _y| T::one() / x)
     }
 
-    /// Hyperbolic tangent. d/dx = 1 - tanh²(x).
+    /// Hyperbolic tangent. d/dx = 1 - tanh²(x). In `f32` the value comes
+    /// from a vectorised approximation within 2e-7 of the exact one.
     pub fn tanh(&self) -> Tensor<T> {
-        self.unary("tanh", |x| x.tanh(), |_x, y| T::one() - y * y)
+        let value = {
+            let x = self.data();
+            let x = x.as_standard_layout();
+            let mut y = vec![T::zero(); x.len()];
+            T::tanh_slice(x.as_slice().expect("standard layout"), &mut y);
+            ArrayD::from_shape_vec(x.raw_dim(), y).expect("input shape")
+        };
+        Tensor::from_op(
+            "tanh",
+            value,
+            vec![self.clone()],
+            Box::new(|grad, output, _inputs| {
+                let mut input_grad = ArrayD::zeros(output.raw_dim());
+                Zip::from(&mut input_grad).and(grad).and(output).for_each(|dx, &g, &y| *dx = g * (T::one() - y * y));
+                vec![Some(input_grad)]
+            }),
+        )
     }
 
     /// Logistic sigmoid 1/(1 + e^-x). d/dx = σ(x)·(1 - σ(x)).

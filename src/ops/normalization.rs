@@ -163,21 +163,15 @@ pub fn batch_norm<T: Element>(
         let x = x.as_standard_layout();
         let x = x.as_slice().expect("standard layout");
         let mut x_hat = vec![T::zero(); x.len()];
-        for_each_channel_run(outer, channels, inner, |c, range| {
-            for (h, &v) in x_hat[range.clone()].iter_mut().zip(&x[range]) {
-                *h = (v - mean[c]) * inv_std[c];
-            }
-        });
+        for_each_element(outer, channels, inner, |c, i| x_hat[i] = (x[i] - mean[c]) * inv_std[c]);
         x_hat
     };
     let weight_values = weight.map(Tensor::to_vec);
     let bias_values = bias.map(Tensor::to_vec);
-    let mut y = x_hat.clone();
-    for_each_channel_run(outer, channels, inner, |c, range| {
-        let scale = weight_values.as_ref().map_or(T::one(), |w| w[c]);
-        let shift = bias_values.as_ref().map_or(T::zero(), |b| b[c]);
-        y[range].iter_mut().for_each(|v| *v = *v * scale + shift);
-    });
+    let scale = weight_values.unwrap_or_else(|| vec![T::one(); channels]);
+    let shift = bias_values.unwrap_or_else(|| vec![T::zero(); channels]);
+    let mut y = vec![T::zero(); x_hat.len()];
+    for_each_element(outer, channels, inner, |c, i| y[i] = x_hat[i] * scale[c] + shift[c]);
     let value = ArrayD::from_shape_vec(IxDyn(&shape), y).expect("input shape");
 
     let has_weight = weight.is_some();
@@ -193,32 +187,24 @@ pub fn batch_norm<T: Element>(
         Box::new(move |grad, _output, inputs| {
             let grad = grad.as_standard_layout();
             let g = grad.as_slice().expect("standard layout");
-            let weight_values = has_weight.then(|| inputs[1].to_vec());
-            let scale_of = |c: usize| weight_values.as_ref().map_or(T::one(), |w| w[c]);
+            let scale = if has_weight { inputs[1].to_vec() } else { vec![T::one(); channels] };
 
             // Per-channel Σ dy and Σ dy·x̂.
             let mut sum_g = vec![T::zero(); channels];
             let mut sum_g_xhat = vec![T::zero(); channels];
-            for_each_channel_run(outer, channels, inner, |c, range| {
-                for (&gv, &h) in g[range.clone()].iter().zip(&x_hat[range]) {
-                    sum_g[c] += gv;
-                    sum_g_xhat[c] += gv * h;
-                }
+            for_each_element(outer, channels, inner, |c, i| {
+                sum_g[c] += g[i];
+                sum_g_xhat[c] += g[i] * x_hat[i];
             });
 
             let grad_input = inputs[0].requires_grad().then(|| {
                 let count_t = T::from_usize(count).expect("count fits");
                 let mut dx = vec![T::zero(); g.len()];
-                for_each_channel_run(outer, channels, inner, |c, range| {
-                    let k = scale_of(c) * inv_std[c];
-                    for ((d, &gv), &h) in dx[range.clone()].iter_mut().zip(&g[range.clone()]).zip(&x_hat[range]) {
-                        *d = if training {
-                            k * (gv - sum_g[c] / count_t - h * sum_g_xhat[c] / divisor)
-                        } else {
-                            k * gv
-                        };
-                    }
-                });
+                // Per channel, dx = k·(dy - a - x̂·b) in training and k·dy in evaluation.
+                let k: Vec<T> = (0..channels).map(|c| scale[c] * inv_std[c]).collect();
+                let a: Vec<T> = sum_g.iter().map(|&s| if training { s / count_t } else { T::zero() }).collect();
+                let b: Vec<T> = sum_g_xhat.iter().map(|&s| if training { s / divisor } else { T::zero() }).collect();
+                for_each_element(outer, channels, inner, |c, i| dx[i] = k[c] * (g[i] - a[c] - x_hat[i] * b[c]));
                 ArrayD::from_shape_vec(IxDyn(grad.shape()), dx).expect("input shape")
             });
             let mut grads = vec![grad_input];
@@ -241,24 +227,33 @@ fn channel_moments<T: Element>(x: &ArrayD<T>, outer: usize, channels: usize, inn
     let x = x.as_slice().expect("standard layout");
     let count = T::from_usize(outer * inner).expect("count fits the float type");
     let mut mean = vec![T::zero(); channels];
-    for_each_channel_run(outer, channels, inner, |c, range| {
-        mean[c] += x[range].iter().copied().sum::<T>();
-    });
+    for_each_element(outer, channels, inner, |c, i| mean[c] += x[i]);
     mean.iter_mut().for_each(|m| *m /= count);
     let mut sum_sq = vec![T::zero(); channels];
-    for_each_channel_run(outer, channels, inner, |c, range| {
-        sum_sq[c] += x[range].iter().map(|&v| (v - mean[c]) * (v - mean[c])).sum::<T>();
-    });
+    for_each_element(outer, channels, inner, |c, i| sum_sq[c] += (x[i] - mean[c]) * (x[i] - mean[c]));
     (mean, sum_sq)
 }
 
-/// Calls `f(channel, range)` for every run of `inner` consecutive elements
-/// that belong to one channel in the row-major `(outer, C, inner)` view.
-fn for_each_channel_run(outer: usize, channels: usize, inner: usize, mut f: impl FnMut(usize, std::ops::Range<usize>)) {
-    for o in 0..outer {
-        for c in 0..channels {
-            let start = (o * channels + c) * inner;
-            f(c, start..start + inner);
+/// Calls `f(channel, index)` for every element of the row-major
+/// `(outer, C, inner)` view, in memory order.
+#[inline(always)]
+fn for_each_element(outer: usize, channels: usize, inner: usize, mut f: impl FnMut(usize, usize)) {
+    if inner == 1 {
+        // Channels last: each row holds one value of every channel.
+        for o in 0..outer {
+            let base = o * channels;
+            for c in 0..channels {
+                f(c, base + c);
+            }
+        }
+    } else {
+        for o in 0..outer {
+            for c in 0..channels {
+                let start = (o * channels + c) * inner;
+                for i in start..start + inner {
+                    f(c, i);
+                }
+            }
         }
     }
 }
