@@ -88,26 +88,30 @@ fn direct_convolve<T: Element>(a: &[T], b: &[T], start: usize, len: usize) -> Ve
             return unsafe { direct_convolve_avx2_fma(a, b, start, len) };
         }
     }
-    direct_convolve_blocked::<T, false>(a, b, start, len)
+    direct_convolve_blocked::<T, false, 16>(a, b, start, len)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn direct_convolve_avx2_fma<T: Element>(a: &[T], b: &[T], start: usize, len: usize) -> Vec<T> {
-    direct_convolve_blocked::<T, true>(a, b, start, len)
+    // Eight 256-bit accumulators: enough independent fused multiply-adds to
+    // cover their latency on both FMA ports, with registers left for loads.
+    if std::mem::size_of::<T>() == 8 {
+        direct_convolve_blocked::<T, true, 32>(a, b, start, len)
+    } else {
+        direct_convolve_blocked::<T, true, 64>(a, b, start, len)
+    }
 }
-
-/// Outputs computed together, each in its own accumulator, so the inner loop
-/// is a fixed-width multiply-add that the compiler turns into vector
-/// instructions.
-const BLOCK: usize = 16;
 
 /// y[n] = Σ_j taps[j]·signal[n - j] for n in `start..start + len`, where
 /// `taps` is the shorter input (convolution is symmetric in its inputs).
-/// With `FUSED`, each multiply-add is one fused operation (a single
-/// rounding), which is fast only where the processor has FMA.
+/// `BLOCK` outputs are computed together, each in its own accumulator, so
+/// the inner loop is a fixed-width multiply-add that the compiler turns into
+/// vector instructions. With `FUSED`, each multiply-add is one fused
+/// operation (a single rounding), which is fast only where the processor has
+/// FMA.
 #[inline(always)]
-fn direct_convolve_blocked<T: Element, const FUSED: bool>(a: &[T], b: &[T], start: usize, len: usize) -> Vec<T> {
+fn direct_convolve_blocked<T: Element, const FUSED: bool, const BLOCK: usize>(a: &[T], b: &[T], start: usize, len: usize) -> Vec<T> {
     let (signal, taps) = if a.len() >= b.len() { (a, b) } else { (b, a) };
     let multiply_add = |acc: T, tap: T, x: T| if FUSED { tap.mul_add(x, acc) } else { acc + tap * x };
     let last_signal = signal.len() - 1;

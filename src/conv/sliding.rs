@@ -16,9 +16,6 @@
 use super::geometry::Geometry;
 use crate::element::Element;
 
-/// Outputs accumulated together in the contiguous case.
-const BLOCK: usize = 16;
-
 pub(crate) fn forward<T: Element>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
     let mut y = vec![T::zero(); geo.batch * geo.out_channels * geo.out_length];
     let mut padded = vec![T::zero(); geo.padded_length()];
@@ -99,17 +96,24 @@ pub(crate) fn sliding_dot<T: Element>(out: &mut [T], taps: &[T], src: &[T], out_
             return unsafe { sliding_dot_avx2_fma(out, taps, src, out_step, tap_step) };
         }
     }
-    sliding_dot_generic::<T, false>(out, taps, src, out_step, tap_step);
+    sliding_dot_generic::<T, false, 16>(out, taps, src, out_step, tap_step);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn sliding_dot_avx2_fma<T: Element>(out: &mut [T], taps: &[T], src: &[T], out_step: usize, tap_step: usize) {
-    sliding_dot_generic::<T, true>(out, taps, src, out_step, tap_step);
+    // Eight 256-bit accumulators, as in the signal convolution kernel.
+    if std::mem::size_of::<T>() == 8 {
+        sliding_dot_generic::<T, true, 32>(out, taps, src, out_step, tap_step);
+    } else {
+        sliding_dot_generic::<T, true, 64>(out, taps, src, out_step, tap_step);
+    }
 }
 
+/// The contiguous case (`out_step == 1`) accumulates `BLOCK` outputs
+/// together in registers; the rest are plain dot products.
 #[inline(always)]
-fn sliding_dot_generic<T: Element, const FUSED: bool>(out: &mut [T], taps: &[T], src: &[T], out_step: usize, tap_step: usize) {
+fn sliding_dot_generic<T: Element, const FUSED: bool, const BLOCK: usize>(out: &mut [T], taps: &[T], src: &[T], out_step: usize, tap_step: usize) {
     let multiply_add = |acc: T, tap: T, x: T| if FUSED { tap.mul_add(x, acc) } else { acc + tap * x };
     let full_blocks = if out_step == 1 { out.len() / BLOCK } else { 0 };
     for block in 0..full_blocks {
