@@ -54,17 +54,18 @@ fn main() {
         samples
             .iter()
             .filter(|s| s.features.direct_sliding == sliding)
-            .filter_map(|s| s.direct_ns.map(|t| ([s.features.direct_macs, s.features.direct_column_values], t)))
+            .filter_map(|s| s.direct_ns.map(|t| ([s.features.direct_macs, s.features.direct_overhead_units], t)))
             .collect()
     };
     let fft_points: Vec<([f64; 2], f64)> =
         samples.iter().map(|s| ([s.features.fft_transform_work, s.features.fft_bin_macs], s.fft_ns)).collect();
     let [per_mac, per_column_value] = fit(&direct_points(false));
-    let sliding_per_mac = fit_one(&direct_points(true));
+    let [sliding_per_mac, sliding_per_output] = fit(&direct_points(true));
     let [per_point_log, per_bin_mac] = fit(&fft_points);
     println!();
     println!("DIRECT_GEMM_NS_PER_MAC     = {per_mac:.4}");
     println!("DIRECT_SLIDING_NS_PER_MAC  = {sliding_per_mac:.4}");
+    println!("DIRECT_SLIDING_NS_PER_OUTPUT = {sliding_per_output:.4}");
     println!("DIRECT_NS_PER_COLUMN_VALUE = {per_column_value:.4}");
     println!("FFT_NS_PER_POINT_LOG       = {per_point_log:.4}");
     println!("FFT_NS_PER_BIN_MAC         = {per_bin_mac:.4}");
@@ -73,13 +74,14 @@ fn main() {
     let mut agree = 0;
     let mut total = 0;
     let mut worst_ratio: f64 = 1.0;
+    let mut worst_shape = String::new();
     for s in samples.iter().filter(|s| s.direct_ns.is_some()) {
         let direct = s.direct_ns.expect("filtered");
         let predicted_fft = per_point_log * s.features.fft_transform_work + per_bin_mac * s.features.fft_bin_macs;
         let predicted_direct = if s.features.direct_sliding {
-            sliding_per_mac * s.features.direct_macs
+            sliding_per_mac * s.features.direct_macs + sliding_per_output * s.features.direct_overhead_units
         } else {
-            per_mac * s.features.direct_macs + per_column_value * s.features.direct_column_values
+            per_mac * s.features.direct_macs + per_column_value * s.features.direct_overhead_units
         };
         let chosen = if predicted_fft < predicted_direct { s.fft_ns } else { direct };
         let best = s.fft_ns.min(direct);
@@ -87,9 +89,12 @@ fn main() {
         if chosen == best {
             agree += 1;
         }
-        worst_ratio = worst_ratio.max(chosen / best);
+        if chosen / best > worst_ratio {
+            worst_ratio = chosen / best;
+            worst_shape = s.shape.clone();
+        }
     }
-    println!("fitted model picks the faster path in {agree} of {total} shapes; worst choice {worst_ratio:.2}x the faster");
+    println!("fitted model picks the faster path in {agree} of {total} shapes; worst choice {worst_ratio:.2}x the faster, at {worst_shape}");
 }
 
 fn measure(batch: usize, channels: usize, length: usize, kernel: usize) -> Sample {
@@ -114,12 +119,6 @@ fn median_ns<R>(mut f: impl FnMut() -> R) -> f64 {
     }
     times.sort_by(f64::total_cmp);
     times[times.len() / 2]
-}
-
-/// Least squares for t ≈ a·x₀ with relative residuals.
-fn fit_one(points: &[([f64; 2], f64)]) -> f64 {
-    let (s00, r0) = points.iter().fold((0.0, 0.0), |(s00, r0), &([x0, _], t)| (s00 + (x0 / t).powi(2), r0 + x0 / t));
-    r0 / s00
 }
 
 /// Least squares for t ≈ a·x₀ + b·x₁ with relative residuals (each row is

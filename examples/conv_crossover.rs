@@ -105,9 +105,10 @@ fn draw(args: &Args, series: &[Series]) -> Result<(), Box<dyn std::error::Error>
     }
     let all_times = series.iter().flat_map(|s| s.direct_ms.iter().chain(&s.fft_ms).map(|&(_, t)| t));
     let (low, high) = all_times.fold((f64::INFINITY, 0.0f64), |(lo, hi), t| (lo.min(t), hi.max(t)));
-    let root = SVGBackend::new(&args.output, (900, 600)).into_drawing_area();
+    let root = SVGBackend::new(&args.output, (900, 630)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
+    let (plot_area, note_area) = root.split_vertically(600);
+    let mut chart = ChartBuilder::on(&plot_area)
         .caption(format!("conv1d forward, f32, batch 1, {} channel(s): direct vs FFT", args.channels), ("sans-serif", 22))
         .margin(15)
         .x_label_area_size(45)
@@ -141,9 +142,9 @@ fn draw(args: &Args, series: &[Series]) -> Result<(), Box<dyn std::error::Error>
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
-    root.draw(&Text::new(
+    note_area.draw(&Text::new(
         "solid: direct, dashed: FFT; filled circle: measured crossover; triangle: where Auto switches to FFT",
-        (80, 580),
+        (80, 5),
         ("sans-serif", 14),
     ))?;
     root.present()?;

@@ -8,7 +8,9 @@
 //!   `DIRECT_NS_PER_COLUMN_VALUE` for each im2col value written,
 //!   N·C_in·K·L_out;
 //! - direct, sliding-dot variant (few channels per group or long kernels):
-//!   `DIRECT_SLIDING_NS_PER_MAC` for each multiply-add;
+//!   `DIRECT_SLIDING_NS_PER_MAC` for each multiply-add, plus
+//!   `DIRECT_SLIDING_NS_PER_OUTPUT` for each output value of each channel
+//!   pair, N·C_out·(C_in/groups)·L_out (loading and storing accumulators);
 //! - FFT: `FFT_NS_PER_POINT_LOG` for each M·log₂M of the real transforms
 //!   (N·C_in + C_out·C_in/groups + N·C_out of them, length M), plus
 //!   `FFT_NS_PER_BIN_MAC` for each complex multiply-add of the spectral
@@ -25,11 +27,12 @@ use super::{ConvAlgorithm, Conv1dOptions};
 // Per-unit times fitted by `cargo bench --bench conv_calibration` (f32,
 // one thread, 2-core AMD EPYC virtual machine); the measurements are in
 // benches/conv_calibration.md.
-const DIRECT_GEMM_NS_PER_MAC: f64 = 0.0251;
-const DIRECT_NS_PER_COLUMN_VALUE: f64 = 0.2849;
-const DIRECT_SLIDING_NS_PER_MAC: f64 = 0.0611;
-const FFT_NS_PER_POINT_LOG: f64 = 0.1498;
-const FFT_NS_PER_BIN_MAC: f64 = 0.3389;
+const DIRECT_GEMM_NS_PER_MAC: f64 = 0.0268;
+const DIRECT_NS_PER_COLUMN_VALUE: f64 = 0.2513;
+const DIRECT_SLIDING_NS_PER_MAC: f64 = 0.0326;
+const DIRECT_SLIDING_NS_PER_OUTPUT: f64 = 0.1216;
+const FFT_NS_PER_POINT_LOG: f64 = 0.1502;
+const FFT_NS_PER_BIN_MAC: f64 = 0.3328;
 
 /// The work counts of one forward `conv1d` call on each path, the inputs of
 /// the cost model.
@@ -37,8 +40,9 @@ const FFT_NS_PER_BIN_MAC: f64 = 0.3389;
 pub struct CostFeatures {
     /// Direct path: multiply-adds.
     pub direct_macs: f64,
-    /// Direct path: im2col values written (0 for the sliding-dot variant).
-    pub direct_column_values: f64,
+    /// Direct path, im2col variant: im2col values written. Sliding-dot
+    /// variant: output values summed per channel pair, N·C_out·(C_in/groups)·L_out.
+    pub direct_overhead_units: f64,
     /// Direct path: whether it runs the sliding-dot variant.
     pub direct_sliding: bool,
     /// FFT path: Σ M·log₂M over the real transforms.
@@ -53,8 +57,8 @@ impl CostFeatures {
         let transforms = (geo.batch * geo.in_channels + geo.out_channels * geo.group_in + geo.batch * geo.out_channels) as f64;
         CostFeatures {
             direct_macs: geo.direct_macs(),
-            direct_column_values: if geo.uses_sliding() {
-                0.0
+            direct_overhead_units: if geo.uses_sliding() {
+                (geo.batch * geo.out_channels * geo.group_in * geo.out_length) as f64
             } else {
                 (geo.batch * geo.in_channels * geo.kernel * geo.out_length) as f64
             },
@@ -67,9 +71,9 @@ impl CostFeatures {
     /// Estimated nanoseconds of the direct path.
     pub fn direct_ns(&self) -> f64 {
         if self.direct_sliding {
-            DIRECT_SLIDING_NS_PER_MAC * self.direct_macs
+            DIRECT_SLIDING_NS_PER_MAC * self.direct_macs + DIRECT_SLIDING_NS_PER_OUTPUT * self.direct_overhead_units
         } else {
-            DIRECT_GEMM_NS_PER_MAC * self.direct_macs + DIRECT_NS_PER_COLUMN_VALUE * self.direct_column_values
+            DIRECT_GEMM_NS_PER_MAC * self.direct_macs + DIRECT_NS_PER_COLUMN_VALUE * self.direct_overhead_units
         }
     }
 
@@ -125,7 +129,7 @@ pub(crate) fn prefers_fft(geo: &Geometry) -> bool {
 /// Estimated nanoseconds of a direct signal convolution producing `out_len`
 /// values (each at most min(len_a, len_b) multiply-adds).
 pub(crate) fn signal_direct_cost(len_a: usize, len_b: usize, out_len: usize) -> f64 {
-    DIRECT_SLIDING_NS_PER_MAC * out_len as f64 * len_a.min(len_b) as f64
+    DIRECT_SLIDING_NS_PER_MAC * out_len as f64 * len_a.min(len_b) as f64 + DIRECT_SLIDING_NS_PER_OUTPUT * out_len as f64
 }
 
 /// Estimated nanoseconds of an FFT signal convolution with a full length of
