@@ -15,12 +15,14 @@
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
 
 use convgrad::ops::{self, BatchNormOptions, CrossEntropyOptions, Layout, Reduction};
 use convgrad::Tensor;
 use ndarray::{ArrayD, Dimension, IxDyn};
 use serde_json::Value;
+
+mod common;
+use common::{load_fixture, parse_array, parse_shape, Fixture};
 
 /// Relative tolerance: |actual - expected| <= TOLERANCE · max(1, |expected|).
 const TOLERANCE: f64 = 1e-9;
@@ -31,46 +33,6 @@ const IGNORED_TARGET: usize = usize::MAX;
 
 // ---------------------------------------------------------------------- fixture files
 
-struct Fixture {
-    file: &'static str,
-    n_cases: usize,
-    cases: Vec<Value>,
-}
-
-fn load_fixture(file: &'static str) -> Fixture {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
-    let root: Value = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{file} is not valid JSON: {error}"));
-    let n_cases = root["n_cases"].as_u64().unwrap_or_else(|| panic!("{file}: missing integer field n_cases")) as usize;
-    let cases = root["cases"].as_array().unwrap_or_else(|| panic!("{file}: missing array field cases")).clone();
-    Fixture { file, n_cases, cases }
-}
-
-fn parse_shape(array: &Value) -> Result<Vec<usize>, String> {
-    let shape = array["shape"].as_array().ok_or("array has no shape list")?;
-    shape.iter().map(|size| size.as_u64().map(|s| s as usize).ok_or(format!("invalid size {size}"))).collect()
-}
-
-fn parse_float(value: &Value) -> Result<f64, String> {
-    match value {
-        Value::Number(number) => number.as_f64().ok_or(format!("{number} is not a float")),
-        Value::String(text) => match text.as_str() {
-            "inf" => Ok(f64::INFINITY),
-            "-inf" => Ok(f64::NEG_INFINITY),
-            "nan" => Ok(f64::NAN),
-            other => Err(format!("unknown non-finite marker {other:?}")),
-        },
-        other => Err(format!("{other} is not a float")),
-    }
-}
-
-/// Reads a float64 array.
-fn parse_array(array: &Value) -> Result<ArrayD<f64>, String> {
-    let shape = parse_shape(array)?;
-    let data = array["data"].as_array().ok_or("array has no data list")?;
-    let values = data.iter().map(parse_float).collect::<Result<Vec<f64>, String>>()?;
-    ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|error| format!("data does not fill shape {shape:?}: {error}"))
-}
 
 /// Reads an int64 array of indices or targets.
 fn parse_integers(array: &Value) -> Result<(Vec<usize>, Vec<i64>), String> {

@@ -18,18 +18,11 @@ use crate::element::Element;
 
 pub(crate) fn forward<T: Element>(geo: &Geometry, x: &[T], w: &[T], bias: Option<&[T]>) -> Vec<T> {
     let mut y = vec![T::zero(); geo.batch * geo.out_channels * geo.out_length];
-    let mut padded = vec![T::zero(); geo.padded_length()];
-    for n in 0..geo.batch {
-        for c in 0..geo.in_channels {
-            let (group, ci) = (c / geo.group_in, c % geo.group_in);
-            padded[geo.pad_left..geo.pad_left + geo.length].copy_from_slice(&x[(n * geo.in_channels + c) * geo.length..][..geo.length]);
-            for o in group * geo.group_out..(group + 1) * geo.group_out {
-                let out = &mut y[(n * geo.out_channels + o) * geo.out_length..][..geo.out_length];
-                let taps = &w[(o * geo.group_in + ci) * geo.kernel..][..geo.kernel];
-                sliding_dot(out, taps, &padded, geo.stride, geo.dilation);
-            }
-        }
-    }
+    for_each_channel_pair(geo, x, |n, o, ci, padded| {
+        let out = &mut y[(n * geo.out_channels + o) * geo.out_length..][..geo.out_length];
+        let taps = &w[(o * geo.group_in + ci) * geo.kernel..][..geo.kernel];
+        sliding_dot(out, taps, padded, geo.stride, geo.dilation);
+    });
     if let Some(bias) = bias {
         super::direct::add_bias(geo, bias, &mut y);
     }
@@ -68,19 +61,28 @@ pub(crate) fn grad_input<T: Element>(geo: &Geometry, grad: &[T], w: &[T]) -> Vec
 
 pub(crate) fn grad_weight<T: Element>(geo: &Geometry, grad: &[T], x: &[T]) -> Vec<T> {
     let mut gw = vec![T::zero(); geo.out_channels * geo.group_in * geo.kernel];
+    for_each_channel_pair(geo, x, |n, o, ci, padded| {
+        let out = &mut gw[(o * geo.group_in + ci) * geo.kernel..][..geo.kernel];
+        let taps = &grad[(n * geo.out_channels + o) * geo.out_length..][..geo.out_length];
+        sliding_dot(out, taps, padded, geo.dilation, geo.stride);
+    });
+    gw
+}
+
+/// Calls `f(n, o, ci, padded_row)` for every batch item n, output channel o
+/// and input channel ci of o's group, with the zero-padded input row of
+/// (n, that input channel).
+fn for_each_channel_pair<T: Element>(geo: &Geometry, x: &[T], mut f: impl FnMut(usize, usize, usize, &[T])) {
     let mut padded = vec![T::zero(); geo.padded_length()];
     for n in 0..geo.batch {
         for c in 0..geo.in_channels {
             let (group, ci) = (c / geo.group_in, c % geo.group_in);
             padded[geo.pad_left..geo.pad_left + geo.length].copy_from_slice(&x[(n * geo.in_channels + c) * geo.length..][..geo.length]);
             for o in group * geo.group_out..(group + 1) * geo.group_out {
-                let out = &mut gw[(o * geo.group_in + ci) * geo.kernel..][..geo.kernel];
-                let taps = &grad[(n * geo.out_channels + o) * geo.out_length..][..geo.out_length];
-                sliding_dot(out, taps, &padded, geo.dilation, geo.stride);
+                f(n, o, ci, &padded);
             }
         }
     }
-    gw
 }
 
 /// `out[u] += Σ_v taps[v] · src[u·out_step + v·tap_step]` for every u.
