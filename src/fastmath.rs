@@ -94,8 +94,10 @@ mod tests {
     fn tanh_f32_keeps_sign_and_nan() {
         let mut outputs = [0.0f32; 4];
         tanh_f32(&[-0.0, 0.0, f32::NAN, f32::INFINITY], &mut outputs);
-        assert!(outputs[0].is_sign_negative() && outputs[0] == 0.0);
-        assert!(outputs[1].is_sign_positive() && outputs[1] == 0.0);
+        assert_eq!(outputs[0], 0.0);
+        assert!(outputs[0].is_sign_negative());
+        assert_eq!(outputs[1], 0.0);
+        assert!(outputs[1].is_sign_positive());
         assert!(outputs[2].is_nan());
         assert_eq!(outputs[3], 1.0);
     }
