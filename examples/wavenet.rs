@@ -1,4 +1,4 @@
-//! Trains a WaveNet on a list of names and samples new ones: the
+//! Trains a WaveNet on a list of names and samples from it: the
 //! hierarchical model of the makemore lecture (part 5), the same network
 //! built from strided convolutions, or the dilated causal WaveNet of van den
 //! Oord et al. (2016).
@@ -44,7 +44,7 @@ enum Algorithm {
     Auto,
 }
 
-/// Train a WaveNet on a list of words (one per line) and sample new ones.
+/// Train a WaveNet on a list of words (one per line) and sample names from it.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
@@ -52,18 +52,21 @@ struct Args {
     #[arg(long, value_enum, default_value_t = Arch::Hierarchical)]
     arch: Arch,
 
-    /// Convolution algorithm of the conv and dilated architectures.
-    #[arg(long, value_enum, default_value_t = Algorithm::Auto)]
-    algorithm: Algorithm,
+    /// Convolution algorithm of the conv and dilated architectures
+    /// [default: auto].
+    #[arg(long, value_enum)]
+    algorithm: Option<Algorithm>,
 
     /// Corpus file with one word per line (makemore format). Without it, the
     /// embedded corpus of 5,163 first names from the 1990 US Census is used.
     #[arg(long, value_name = "PATH")]
     data: Option<PathBuf>,
 
-    /// Number of optimisation steps.
-    #[arg(long, default_value_t = 200_000)]
-    steps: usize,
+    /// Number of optimisation steps [default: 200000 with --data, as in the
+    /// lecture; 20000 on the embedded corpus, which is six times smaller and
+    /// overfits with longer training].
+    #[arg(long)]
+    steps: Option<usize>,
 
     /// Seed for initialisation, the train/val/test split, batches and samples.
     #[arg(long, default_value_t = 42)]
@@ -106,9 +109,10 @@ struct Args {
     #[arg(long)]
     all_positions: bool,
 
-    /// Dilations of the dilated architecture's blocks, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = vec![1, 2, 4])]
-    dilations: Vec<usize>,
+    /// Dilations of the dilated architecture's blocks, comma-separated
+    /// [default: 1,2,4].
+    #[arg(long, value_delimiter = ',')]
+    dilations: Option<Vec<usize>>,
 
     /// Print a progress line every this many steps.
     #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -148,11 +152,19 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             return Err(format!("{flag} must be finite and >= 0, got {value}").into());
         }
     }
-    if args.all_positions && args.arch != Arch::Dilated {
-        return Err("--all-positions applies only to --arch dilated".into());
+    if args.arch != Arch::Dilated && (args.all_positions || args.dilations.is_some()) {
+        return Err("--all-positions and --dilations apply only to --arch dilated".into());
     }
-    if args.dilations.is_empty() || args.dilations.contains(&0) {
-        return Err(format!("--dilations must list positive numbers, got {:?}", args.dilations).into());
+    if args.arch == Arch::Hierarchical && args.algorithm.is_some() {
+        return Err("--algorithm applies only to --arch conv and --arch dilated".into());
+    }
+    let dilations = args.dilations.clone().unwrap_or_else(|| vec![1, 2, 4]);
+    if dilations.is_empty() || dilations.contains(&0) {
+        return Err(format!("--dilations must list positive numbers, got {dilations:?}").into());
+    }
+    // Fail before training, not after it, when the loss log cannot be written.
+    if let Some(path) = &args.loss_log {
+        std::fs::File::create(path).map_err(|e| format!("cannot write the loss log {}: {e}", path.display()))?;
     }
 
     // Data: one word per line, split 80/10/10 after a seeded shuffle, and
@@ -180,11 +192,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 
     // Model.
     manual_seed(args.seed);
-    let algorithm = match args.algorithm {
+    let algorithm = match args.algorithm.unwrap_or(Algorithm::Auto) {
         Algorithm::Direct => ConvAlgorithm::Direct,
         Algorithm::Fft => ConvAlgorithm::Fft,
         Algorithm::Auto => ConvAlgorithm::Auto,
     };
+    let steps = args.steps.unwrap_or(if args.data.is_some() { 200_000 } else { 20_000 });
     let config = WaveNetConfig {
         vocab_size: vocab.len(),
         block_size: args.block_size,
@@ -193,8 +206,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let splits = Splits { train: &train, val: &val, test: &test };
     match args.arch {
-        Arch::Hierarchical => train_and_report(WaveNet::<f32>::new(config), args, &corpus, &splits, last_position_loss),
-        Arch::Conv => train_and_report(ConvWaveNet::<f32>::new(config, algorithm), args, &corpus, &splits, last_position_loss),
+        Arch::Hierarchical => train_and_report(WaveNet::<f32>::new(config), args, &corpus, &splits, steps, last_position_loss),
+        Arch::Conv => train_and_report(ConvWaveNet::<f32>::new(config, algorithm), args, &corpus, &splits, steps, last_position_loss),
         Arch::Dilated => {
             let channels = args.n_hidden.unwrap_or(63) as usize;
             let config = DilatedWaveNetConfig {
@@ -204,13 +217,13 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 residual_channels: channels,
                 dilation_channels: channels,
                 skip_channels: channels,
-                dilations: args.dilations.clone(),
+                dilations,
             };
             let model = DilatedWaveNet::<f32>::new(config, algorithm);
             if args.all_positions {
-                train_and_report(model, args, &corpus, &splits, all_positions_loss)
+                train_and_report(model, args, &corpus, &splits, steps, all_positions_loss)
             } else {
-                train_and_report(model, args, &corpus, &splits, last_position_loss)
+                train_and_report(model, args, &corpus, &splits, steps, last_position_loss)
             }
         }
     }
@@ -253,6 +266,7 @@ fn train_and_report<M: LanguageModel<f32>>(
     args: &Args,
     corpus: &Corpus,
     splits: &Splits<'_>,
+    steps: usize,
     training_loss: fn(&M, &Array2<usize>, &Array1<usize>) -> Tensor<f32>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let Splits { train, val, test } = *splits;
@@ -261,14 +275,14 @@ fn train_and_report<M: LanguageModel<f32>>(
 
     let sgd = SgdConfig { lr: args.lr, weight_decay: args.weight_decay, ..SgdConfig::default() };
     let mut optimizer = Sgd::new(model.parameters(), sgd);
-    let lr_drop_step = args.steps * 3 / 4;
+    let lr_drop_step = steps * 3 / 4;
     let mut rng = StdRng::seed_from_u64(args.seed);
-    let mut loss_log = Vec::with_capacity(if args.loss_log.is_some() { args.steps } else { 0 });
+    let mut loss_log = Vec::with_capacity(if args.loss_log.is_some() { steps } else { 0 });
     let started = Instant::now();
     let mut window_start = Instant::now();
     let mut window_loss = 0.0f64;
 
-    for step in 0..args.steps {
+    for step in 0..steps {
         // Minibatch of random (context, target) pairs.
         let (contexts, targets) = train.sample_batch(&mut rng, args.batch_size as usize);
 
@@ -288,27 +302,27 @@ fn train_and_report<M: LanguageModel<f32>>(
             loss_log.push(loss_value);
         }
         let done = step + 1;
-        if done % args.log_interval as usize == 0 || done == args.steps {
+        if done % args.log_interval as usize == 0 || done == steps {
             let window = (done - 1) % args.log_interval as usize + 1;
             let rate = window as f64 / window_start.elapsed().as_secs_f64();
             println!(
                 "step {done:>7}/{} | loss {:.4} | lr {:.3} | {rate:.0} steps/s",
-                args.steps,
+                steps,
                 window_loss / window as f64,
                 optimizer.lr()
             );
             window_loss = 0.0;
             window_start = Instant::now();
         }
-        if args.eval_interval > 0 && done % args.eval_interval == 0 && done < args.steps {
+        if args.eval_interval > 0 && done % args.eval_interval == 0 && done < steps {
             model.eval();
             println!("  eval at step {done}: train {:.4} | val {:.4}", split_loss(&model, train), split_loss(&model, val));
             model.train();
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
-    if args.steps > 0 {
-        println!("trained {} steps in {elapsed:.1} s ({:.0} steps/s)", args.steps, args.steps as f64 / elapsed);
+    if steps > 0 {
+        println!("trained {} steps in {elapsed:.1} s ({:.0} steps/s)", steps, steps as f64 / elapsed);
     }
     if let Some(path) = &args.loss_log {
         let mut text = String::from("step,loss\n");
@@ -321,16 +335,23 @@ fn train_and_report<M: LanguageModel<f32>>(
 
     // Final losses on the full splits, with batch normalisation in evaluation mode.
     model.eval();
-    println!("train loss {:.4}", split_loss(&model, train));
-    println!("val loss   {:.4}", split_loss(&model, val));
-    println!("test loss  {:.4}", split_loss(&model, test));
+    for (name, dataset) in [("train", train), ("val", val), ("test", test)] {
+        if dataset.is_empty() {
+            println!("{name} loss: none, the split has no examples (the corpus is too small)");
+        } else {
+            println!("{:<10} {:.4}", format!("{name} loss"), split_loss(&model, dataset));
+        }
+    }
 
     // Samples.
     let max_len = corpus.max_word_len() * 2 + args.block_size;
-    println!("{} samples:", args.samples);
+    // A sample that is a word of the corpus is marked, so new names stand out.
+    let known: std::collections::HashSet<&str> = corpus.words().iter().map(String::as_str).collect();
+    println!("{} samples (* = a word of the corpus):", args.samples);
     for _ in 0..args.samples {
-        let indices = model.sample(&mut rng, max_len);
-        println!("  {}", vocab.decode(&indices));
+        let name = vocab.decode(&model.sample(&mut rng, max_len));
+        let mark = if known.contains(name.as_str()) { " *" } else { "" };
+        println!("  {name}{mark}");
     }
     Ok(())
 }

@@ -32,8 +32,10 @@ use geometry::Geometry;
 /// How a convolution is computed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ConvAlgorithm {
-    /// Sums of products, as matrix products over im2col columns: fastest for
-    /// short kernels and many channels.
+    /// Sums of products: as matrix products over im2col columns when a group
+    /// has many channels and the kernel is short, and as vectorised sliding
+    /// dot products per channel pair otherwise (at most 16 channel pairs per
+    /// group, or kernels of 32 taps and more).
     Direct,
     /// Products of real FFT spectra: fastest for long kernels on long
     /// signals with few channels.
