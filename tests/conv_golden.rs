@@ -29,10 +29,7 @@ use ndarray::{Array1, ArrayD, IxDyn};
 use serde_json::Value;
 
 mod common;
-use common::{load_fixture, parse_array, parse_shape, Fixture};
-
-/// Relative tolerance: |actual - expected| <= TOLERANCE · max(1, |expected|).
-const TOLERANCE: f64 = 1e-9;
+use common::{load_fixture, panic_text, parse_array, parse_shape, values_match, Fixture};
 
 const ALGORITHMS: [ConvAlgorithm; 3] = [ConvAlgorithm::Direct, ConvAlgorithm::Fft, ConvAlgorithm::Auto];
 
@@ -74,17 +71,6 @@ fn case_name(case: &Value) -> &str {
 
 // ---------------------------------------------------------------------- comparing
 
-/// Returns whether `actual` agrees with `expected` to [`TOLERANCE`]. Infinities must
-/// match exactly, and an expected NaN needs an actual NaN.
-fn values_match(actual: f64, expected: f64) -> bool {
-    if expected.is_nan() {
-        return actual.is_nan();
-    }
-    if expected.is_infinite() {
-        return actual == expected;
-    }
-    (actual - expected).abs() <= TOLERANCE * expected.abs().max(1.0)
-}
 
 /// Returns a description of the first mismatch and how many elements differ.
 fn compare(quantity: &str, actual: &ArrayD<f64>, expected: &ArrayD<f64>) -> Result<(), String> {
@@ -108,15 +94,6 @@ fn compare(quantity: &str, actual: &ArrayD<f64>, expected: &ArrayD<f64>) -> Resu
     }
 }
 
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_string()
-    } else {
-        "a panic without a message".to_string()
-    }
-}
 
 /// Runs `check` on every case of `file`. Returns the number of cases that
 /// passed and one line per failed case.

@@ -22,10 +22,7 @@ use ndarray::{ArrayD, Dimension, IxDyn};
 use serde_json::Value;
 
 mod common;
-use common::{load_fixture, parse_array, parse_shape, Fixture};
-
-/// Relative tolerance: |actual - expected| <= TOLERANCE · max(1, |expected|).
-const TOLERANCE: f64 = 1e-9;
+use common::{load_fixture, panic_text, parse_array, parse_shape, values_match, Fixture};
 
 /// The target value that cross-entropy cases with `ignore_index = -1` are
 /// mapped to, since convgrad's targets are unsigned.
@@ -154,27 +151,7 @@ impl Report {
     }
 }
 
-/// Whether `actual` agrees with `expected` to [`TOLERANCE`]. Infinities must
-/// match exactly, and an expected NaN needs an actual NaN.
-fn values_match(actual: f64, expected: f64) -> bool {
-    if expected.is_nan() {
-        return actual.is_nan();
-    }
-    if expected.is_infinite() {
-        return actual == expected;
-    }
-    (actual - expected).abs() <= TOLERANCE * expected.abs().max(1.0)
-}
 
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = payload.downcast_ref::<String>() {
-        text.clone()
-    } else if let Some(text) = payload.downcast_ref::<&str>() {
-        (*text).to_string()
-    } else {
-        "a panic without a message".to_string()
-    }
-}
 
 /// Runs every case of `file` through `run`, then compares the output, the
 /// gradients after `backward_with_grad(R)` and any `extra` values.

@@ -54,3 +54,30 @@ pub fn parse_array(array: &Value) -> Result<ArrayD<f64>, String> {
     let values = data.iter().map(parse_float).collect::<Result<Vec<f64>, String>>()?;
     ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|error| format!("data does not fill shape {shape:?}: {error}"))
 }
+
+/// Relative tolerance of every comparison with the references:
+/// |actual - expected| <= TOLERANCE · max(1, |expected|).
+pub const TOLERANCE: f64 = 1e-9;
+
+/// Returns whether `actual` agrees with `expected` to [`TOLERANCE`]. Infinities
+/// must match exactly, and an expected NaN needs an actual NaN.
+pub fn values_match(actual: f64, expected: f64) -> bool {
+    if expected.is_nan() {
+        return actual.is_nan();
+    }
+    if expected.is_infinite() {
+        return actual == expected;
+    }
+    (actual - expected).abs() <= TOLERANCE * expected.abs().max(1.0)
+}
+
+/// The message of a caught panic.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else {
+        "a panic without a message".to_string()
+    }
+}
