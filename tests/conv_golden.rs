@@ -35,7 +35,6 @@ const ALGORITHMS: [ConvAlgorithm; 3] = [ConvAlgorithm::Direct, ConvAlgorithm::Ff
 
 // ---------------------------------------------------------------------- reading fixtures
 
-
 /// Reads an int64 array of non-negative indices.
 fn parse_indices(array: &Value) -> Result<ArrayD<usize>, String> {
     let shape = parse_shape(array)?;
@@ -71,7 +70,6 @@ fn case_name(case: &Value) -> &str {
 
 // ---------------------------------------------------------------------- comparing
 
-
 /// Returns a description of the first mismatch and how many elements differ.
 fn compare(quantity: &str, actual: &ArrayD<f64>, expected: &ArrayD<f64>) -> Result<(), String> {
     if actual.shape() != expected.shape() {
@@ -93,7 +91,6 @@ fn compare(quantity: &str, actual: &ArrayD<f64>, expected: &ArrayD<f64>) -> Resu
         )),
     }
 }
-
 
 /// Runs `check` on every case of `file`. Returns the number of cases that
 /// passed and one line per failed case.

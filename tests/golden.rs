@@ -30,7 +30,6 @@ const IGNORED_TARGET: usize = usize::MAX;
 
 // ---------------------------------------------------------------------- fixture files
 
-
 /// Reads an int64 array of indices or targets.
 fn parse_integers(array: &Value) -> Result<(Vec<usize>, Vec<i64>), String> {
     let shape = parse_shape(array)?;
@@ -150,8 +149,6 @@ impl Report {
         );
     }
 }
-
-
 
 /// Runs every case of `file` through `run`, then compares the output, the
 /// gradients after `backward_with_grad(R)` and any `extra` values.
