@@ -50,7 +50,16 @@ impl Shape {
 
 /// The makemore WaveNet layers: batch 32, kernel 2, bias, no padding.
 fn wavenet_shapes() -> Vec<Shape> {
-    let layer = |c_in, c_out, length, stride, dilation| Shape { batch: 32, c_in, c_out, length, kernel: 2, stride, dilation, padding: 0 };
+    let layer = |c_in, c_out, length, stride, dilation| Shape {
+        batch: 32,
+        c_in,
+        c_out,
+        length,
+        kernel: 2,
+        stride,
+        dilation,
+        padding: 0,
+    };
     let mut shapes = vec![
         layer(24, 128, 8, 2, 1),
         layer(128, 128, 4, 2, 1),
@@ -97,13 +106,20 @@ fn long_shapes() -> Vec<Shape> {
 fn bench_group(c: &mut Criterion, name: &str, shapes: &[Shape]) {
     let slow = std::env::var_os("CONVGRAD_BENCH_SLOW").is_some();
     let mut group = c.benchmark_group(name);
-    group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(1));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
     manual_seed(0);
     for shape in shapes {
         let x = Tensor::<f32>::randn(&[shape.batch, shape.c_in, shape.length]).requires_grad_(true);
         let w = Tensor::<f32>::randn(&[shape.c_out, shape.c_in, shape.kernel]).requires_grad_(true);
         let b = Tensor::<f32>::randn(&[shape.c_out]).requires_grad_(true);
-        for (label, algorithm) in [("direct", ConvAlgorithm::Direct), ("fft", ConvAlgorithm::Fft), ("auto", ConvAlgorithm::Auto)] {
+        for (label, algorithm) in [
+            ("direct", ConvAlgorithm::Direct),
+            ("fft", ConvAlgorithm::Fft),
+            ("auto", ConvAlgorithm::Auto),
+        ] {
             if algorithm == ConvAlgorithm::Direct && shape.direct_macs() > SLOW_MACS && !slow {
                 continue;
             }
@@ -114,15 +130,21 @@ fn bench_group(c: &mut Criterion, name: &str, shapes: &[Shape]) {
                 algorithm,
                 ..Conv1dOptions::default()
             };
-            group.bench_with_input(BenchmarkId::new(format!("{label}/forward"), shape.id()), shape, |bencher, _| {
-                bencher.iter(|| no_grad(|| conv1d(&x, &w, Some(&b), options)))
-            });
-            group.bench_with_input(BenchmarkId::new(format!("{label}/forward_backward"), shape.id()), shape, |bencher, _| {
-                bencher.iter(|| {
-                    let y = conv1d(&x, &w, Some(&b), options);
-                    y.sum_all().backward();
-                })
-            });
+            group.bench_with_input(
+                BenchmarkId::new(format!("{label}/forward"), shape.id()),
+                shape,
+                |bencher, _| bencher.iter(|| no_grad(|| conv1d(&x, &w, Some(&b), options))),
+            );
+            group.bench_with_input(
+                BenchmarkId::new(format!("{label}/forward_backward"), shape.id()),
+                shape,
+                |bencher, _| {
+                    bencher.iter(|| {
+                        let y = conv1d(&x, &w, Some(&b), options);
+                        y.sum_all().backward();
+                    })
+                },
+            );
         }
     }
     group.finish();
@@ -139,11 +161,20 @@ fn conv1d_long(c: &mut Criterion) {
 /// `convolve` of two random length-N f64 signals, full mode.
 fn convolve_signals(c: &mut Criterion) {
     let mut group = c.benchmark_group("convolve_f64");
-    group.sample_size(10).warm_up_time(Duration::from_millis(300)).measurement_time(Duration::from_secs(2));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
     for n in [1_000usize, 10_000, 100_000] {
         manual_seed(1);
-        let a: Array1<f64> = Tensor::<f64>::randn(&[n]).to_array().into_dimensionality().expect("1-D");
-        let b: Array1<f64> = Tensor::<f64>::randn(&[n]).to_array().into_dimensionality().expect("1-D");
+        let a: Array1<f64> = Tensor::<f64>::randn(&[n])
+            .to_array()
+            .into_dimensionality()
+            .expect("1-D");
+        let b: Array1<f64> = Tensor::<f64>::randn(&[n])
+            .to_array()
+            .into_dimensionality()
+            .expect("1-D");
         for (label, method) in [("direct", ConvAlgorithm::Direct), ("fft", ConvAlgorithm::Fft)] {
             group.bench_with_input(BenchmarkId::new(label, format!("n{n}")), &n, |bencher, _| {
                 bencher.iter(|| convolve(a.view(), b.view(), ConvolveMode::Full, method))

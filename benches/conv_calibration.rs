@@ -43,7 +43,10 @@ fn main() {
         }
     }
 
-    println!("{:<34} {:>12} {:>12} {:>8}", "shape (N, C_in=C_out, L, K)", "direct ms", "fft ms", "variant");
+    println!(
+        "{:<34} {:>12} {:>12} {:>8}",
+        "shape (N, C_in=C_out, L, K)", "direct ms", "fft ms", "variant"
+    );
     for s in &samples {
         let direct = s.direct_ns.map_or("skipped".to_string(), |t| format!("{:.3}", t / 1e6));
         let variant = if s.features.direct_sliding { "sliding" } else { "im2col" };
@@ -54,11 +57,16 @@ fn main() {
         samples
             .iter()
             .filter(|s| s.features.direct_sliding == sliding)
-            .filter_map(|s| s.direct_ns.map(|t| ([s.features.direct_macs, s.features.direct_overhead_units], t)))
+            .filter_map(|s| {
+                s.direct_ns
+                    .map(|t| ([s.features.direct_macs, s.features.direct_overhead_units], t))
+            })
             .collect()
     };
-    let fft_points: Vec<([f64; 2], f64)> =
-        samples.iter().map(|s| ([s.features.fft_transform_work, s.features.fft_bin_macs], s.fft_ns)).collect();
+    let fft_points: Vec<([f64; 2], f64)> = samples
+        .iter()
+        .map(|s| ([s.features.fft_transform_work, s.features.fft_bin_macs], s.fft_ns))
+        .collect();
     let [per_mac, per_column_value] = fit(&direct_points(false));
     let [sliding_per_mac, sliding_per_output] = fit(&direct_points(true));
     let [per_point_log, per_bin_mac] = fit(&fft_points);
@@ -83,7 +91,11 @@ fn main() {
         } else {
             per_mac * s.features.direct_macs + per_column_value * s.features.direct_overhead_units
         };
-        let chosen = if predicted_fft < predicted_direct { s.fft_ns } else { direct };
+        let chosen = if predicted_fft < predicted_direct {
+            s.fft_ns
+        } else {
+            direct
+        };
         let best = s.fft_ns.min(direct);
         total += 1;
         if chosen == best {
@@ -105,7 +117,12 @@ fn measure(batch: usize, channels: usize, length: usize, kernel: usize) -> Sampl
     let time = |algorithm| median_ns(|| no_grad(|| conv1d(&x, &w, None, Conv1dOptions { algorithm, ..options })));
     let direct_ns = (features.direct_macs <= MAX_DIRECT_MACS).then(|| time(ConvAlgorithm::Direct));
     let fft_ns = time(ConvAlgorithm::Fft);
-    Sample { shape: format!("({batch}, {channels}, {length}, {kernel})"), features, direct_ns, fft_ns }
+    Sample {
+        shape: format!("({batch}, {channels}, {length}, {kernel})"),
+        features,
+        direct_ns,
+        fft_ns,
+    }
 }
 
 /// Median wall time of `f` over at least 3 runs and about 100 ms.
@@ -147,7 +164,16 @@ fn fit(points: &[([f64; 2], f64)]) -> [f64; 2] {
     if both[0] >= 0.0 && both[1] >= 0.0 {
         return both;
     }
-    let error = |c: [f64; 2]| points.iter().map(|&([x0, x1], t)| ((c[0] * x0 + c[1] * x1) / t - 1.0).powi(2)).sum::<f64>();
+    let error = |c: [f64; 2]| {
+        points
+            .iter()
+            .map(|&([x0, x1], t)| ((c[0] * x0 + c[1] * x1) / t - 1.0).powi(2))
+            .sum::<f64>()
+    };
     let (first, second) = (solve(true, false), solve(false, true));
-    if error(first) <= error(second) { first } else { second }
+    if error(first) <= error(second) {
+        first
+    } else {
+        second
+    }
 }

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use convgrad::conv::ConvAlgorithm;
 use convgrad::data::{Corpus, Dataset};
+use convgrad::manual_seed;
 use convgrad::models::{ConvWaveNet, DilatedWaveNet, DilatedWaveNetConfig, LanguageModel, WaveNet, WaveNetConfig};
 use convgrad::ops::{cross_entropy, CrossEntropyOptions};
 use convgrad::optim::{Sgd, SgdConfig};
-use convgrad::manual_seed;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -20,7 +20,13 @@ use rand::SeedableRng;
 const BATCH: usize = 32;
 
 fn bench_model<M: LanguageModel<f32>>(c: &mut Criterion, name: &str, model: M, dataset: &Dataset) {
-    let mut optimizer = Sgd::new(model.parameters(), SgdConfig { lr: 0.1, ..SgdConfig::default() });
+    let mut optimizer = Sgd::new(
+        model.parameters(),
+        SgdConfig {
+            lr: 0.1,
+            ..SgdConfig::default()
+        },
+    );
     let mut rng = StdRng::seed_from_u64(0);
     c.bench_function(name, |bencher| {
         bencher.iter(|| {
@@ -38,14 +44,30 @@ fn bench_model<M: LanguageModel<f32>>(c: &mut Criterion, name: &str, model: M, d
 fn train_step(c: &mut Criterion) {
     let corpus = Corpus::embedded();
     let dataset = Dataset::new(corpus.words(), corpus.vocab(), 8).expect("the embedded corpus is valid");
-    let config = WaveNetConfig { vocab_size: corpus.vocab().len(), ..WaveNetConfig::default() };
+    let config = WaveNetConfig {
+        vocab_size: corpus.vocab().len(),
+        ..WaveNetConfig::default()
+    };
     manual_seed(42);
     bench_model(c, "train_step/hierarchical", WaveNet::new(config), &dataset);
     manual_seed(42);
-    bench_model(c, "train_step/conv", ConvWaveNet::new(config, ConvAlgorithm::Auto), &dataset);
+    bench_model(
+        c,
+        "train_step/conv",
+        ConvWaveNet::new(config, ConvAlgorithm::Auto),
+        &dataset,
+    );
     manual_seed(42);
-    let dilated = DilatedWaveNetConfig { vocab_size: corpus.vocab().len(), ..DilatedWaveNetConfig::default() };
-    bench_model(c, "train_step/dilated", DilatedWaveNet::new(dilated, ConvAlgorithm::Auto), &dataset);
+    let dilated = DilatedWaveNetConfig {
+        vocab_size: corpus.vocab().len(),
+        ..DilatedWaveNetConfig::default()
+    };
+    bench_model(
+        c,
+        "train_step/dilated",
+        DilatedWaveNet::new(dilated, ConvAlgorithm::Auto),
+        &dataset,
+    );
 }
 
 criterion_group! {

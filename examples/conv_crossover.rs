@@ -53,10 +53,17 @@ fn main() -> ExitCode {
         println!("L = {}", s.length);
         println!("  {:>6} {:>12} {:>12} {:>6}", "K", "direct ms", "fft ms", "auto");
         for (&(k, direct), &(_, fft)) in s.direct_ms.iter().zip(&s.fft_ms) {
-            let auto = if Some(k) >= s.auto_switch && s.auto_switch.is_some() { "fft" } else { "direct" };
+            let auto = if Some(k) >= s.auto_switch && s.auto_switch.is_some() {
+                "fft"
+            } else {
+                "direct"
+            };
             println!("  {k:>6} {direct:>12.4} {fft:>12.4} {auto:>6}");
         }
-        println!("  measured crossover: K = {:?}; Auto switches to FFT at K = {:?}", s.measured_crossover, s.auto_switch);
+        println!(
+            "  measured crossover: K = {:?}; Auto switches to FFT at K = {:?}",
+            s.measured_crossover, s.auto_switch
+        );
     }
     if let Err(error) = draw(&args, &series) {
         eprintln!("error: cannot write {}: {error}", args.output.display());
@@ -68,17 +75,41 @@ fn main() -> ExitCode {
 
 fn measure(length: usize, channels: usize) -> Series {
     let x = Tensor::<f32>::randn(&[1, channels, length]);
-    let mut series = Series { length, direct_ms: Vec::new(), fft_ms: Vec::new(), measured_crossover: None, auto_switch: None };
+    let mut series = Series {
+        length,
+        direct_ms: Vec::new(),
+        fft_ms: Vec::new(),
+        measured_crossover: None,
+        auto_switch: None,
+    };
     for &kernel in &KERNELS {
         let w = Tensor::<f32>::randn(&[channels, channels, kernel]);
-        let time = |algorithm| median_ms(|| no_grad(|| conv1d(&x, &w, None, Conv1dOptions { algorithm, ..Default::default() })));
+        let time = |algorithm| {
+            median_ms(|| {
+                no_grad(|| {
+                    conv1d(
+                        &x,
+                        &w,
+                        None,
+                        Conv1dOptions {
+                            algorithm,
+                            ..Default::default()
+                        },
+                    )
+                })
+            })
+        };
         let (direct, fft) = (time(ConvAlgorithm::Direct), time(ConvAlgorithm::Fft));
         series.direct_ms.push((kernel, direct));
         series.fft_ms.push((kernel, fft));
         if fft < direct && series.measured_crossover.is_none() {
             series.measured_crossover = Some(kernel);
         }
-        let auto = auto_choice(&[1, channels, length], &[channels, channels, kernel], &Conv1dOptions::default());
+        let auto = auto_choice(
+            &[1, channels, length],
+            &[channels, channels, kernel],
+            &Conv1dOptions::default(),
+        );
         if auto == ConvAlgorithm::Fft && series.auto_switch.is_none() {
             series.auto_switch = Some(kernel);
         }
@@ -103,18 +134,30 @@ fn draw(args: &Args, series: &[Series]) -> Result<(), Box<dyn std::error::Error>
     if let Some(parent) = args.output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
-    let all_times = series.iter().flat_map(|s| s.direct_ms.iter().chain(&s.fft_ms).map(|&(_, t)| t));
+    let all_times = series
+        .iter()
+        .flat_map(|s| s.direct_ms.iter().chain(&s.fft_ms).map(|&(_, t)| t));
     let (low, high) = all_times.fold((f64::INFINITY, 0.0f64), |(lo, hi), t| (lo.min(t), hi.max(t)));
     let root = SVGBackend::new(&args.output, (900, 630)).into_drawing_area();
     root.fill(&WHITE)?;
     let (plot_area, note_area) = root.split_vertically(600);
     let mut chart = ChartBuilder::on(&plot_area)
-        .caption(format!("conv1d forward, f32, batch 1, {} channel(s): direct vs FFT", args.channels), ("sans-serif", 22))
+        .caption(
+            format!(
+                "conv1d forward, f32, batch 1, {} channel(s): direct vs FFT",
+                args.channels
+            ),
+            ("sans-serif", 22),
+        )
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(70)
         .build_cartesian_2d((1.5f64..6000.0).log_scale(), (low * 0.7..high * 1.5).log_scale())?;
-    chart.configure_mesh().x_desc("kernel length K").y_desc("median time (ms)").draw()?;
+    chart
+        .configure_mesh()
+        .x_desc("kernel length K")
+        .y_desc("median time (ms)")
+        .draw()?;
 
     let colors = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44)];
     for (s, &color) in series.iter().zip(&colors) {
@@ -133,7 +176,11 @@ fn draw(args: &Args, series: &[Series]) -> Result<(), Box<dyn std::error::Error>
         }
         if let Some(k) = s.auto_switch {
             let t = s.fft_ms.iter().find(|&&(kk, _)| kk == k).map_or(low, |&(_, t)| t);
-            chart.draw_series(std::iter::once(TriangleMarker::new((k as f64, t), 9, color.stroke_width(2))))?;
+            chart.draw_series(std::iter::once(TriangleMarker::new(
+                (k as f64, t),
+                9,
+                color.stroke_width(2),
+            )))?;
         }
     }
     chart

@@ -147,7 +147,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     if args.block_size < 2 || !args.block_size.is_power_of_two() {
         return Err(format!("--block-size must be a power of two >= 2, got {}", args.block_size).into());
     }
-    for (flag, value) in [("--lr", args.lr), ("--final-lr", args.final_lr), ("--weight-decay", args.weight_decay)] {
+    for (flag, value) in [
+        ("--lr", args.lr),
+        ("--final-lr", args.final_lr),
+        ("--weight-decay", args.weight_decay),
+    ] {
         if !(value >= 0.0 && value.is_finite()) {
             return Err(format!("{flag} must be finite and >= 0, got {value}").into());
         }
@@ -179,7 +183,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let val = Dataset::new(&split.val, vocab, args.block_size)?;
     let test = Dataset::new(&split.test, vocab, args.block_size)?;
     if train.is_empty() {
-        return Err(format!("{}: the training split is empty; the corpus needs more words", corpus.source()).into());
+        return Err(format!(
+            "{}: the training split is empty; the corpus needs more words",
+            corpus.source()
+        )
+        .into());
     }
     println!(
         "corpus: {} ({} words, {} blank lines skipped), vocabulary of {} characters",
@@ -188,7 +196,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         corpus.blank_lines(),
         vocab.len()
     );
-    println!("examples: {} train, {} val, {} test", train.len(), val.len(), test.len());
+    println!(
+        "examples: {} train, {} val, {} test",
+        train.len(),
+        val.len(),
+        test.len()
+    );
 
     // Model.
     manual_seed(args.seed);
@@ -204,10 +217,28 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         n_embd: args.n_embd as usize,
         n_hidden: args.n_hidden.unwrap_or(128) as usize,
     };
-    let splits = Splits { train: &train, val: &val, test: &test };
+    let splits = Splits {
+        train: &train,
+        val: &val,
+        test: &test,
+    };
     match args.arch {
-        Arch::Hierarchical => train_and_report(WaveNet::<f32>::new(config), args, &corpus, &splits, steps, last_position_loss),
-        Arch::Conv => train_and_report(ConvWaveNet::<f32>::new(config, algorithm), args, &corpus, &splits, steps, last_position_loss),
+        Arch::Hierarchical => train_and_report(
+            WaveNet::<f32>::new(config),
+            args,
+            &corpus,
+            &splits,
+            steps,
+            last_position_loss,
+        ),
+        Arch::Conv => train_and_report(
+            ConvWaveNet::<f32>::new(config, algorithm),
+            args,
+            &corpus,
+            &splits,
+            steps,
+            last_position_loss,
+        ),
         Arch::Dilated => {
             let channels = args.n_hidden.unwrap_or(63) as usize;
             let config = DilatedWaveNetConfig {
@@ -230,7 +261,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Mean cross-entropy of the prediction after the whole context.
-fn last_position_loss<M: LanguageModel<f32>>(model: &M, contexts: &Array2<usize>, targets: &Array1<usize>) -> Tensor<f32> {
+fn last_position_loss<M: LanguageModel<f32>>(
+    model: &M,
+    contexts: &Array2<usize>,
+    targets: &Array1<usize>,
+) -> Tensor<f32> {
     let logits = model.forward(&contexts.clone().into_dyn());
     cross_entropy(&logits, targets, CrossEntropyOptions::default())
 }
@@ -245,10 +280,15 @@ fn all_positions_loss(model: &DilatedWaveNet<f32>, contexts: &Array2<usize>, tar
     let logits = model.forward_all_positions(&contexts.clone().into_dyn()); // (B, V, T)
     let block_size = contexts.ncols();
     let mut next = Array2::zeros(contexts.raw_dim()); // (B, T)
-    next.slice_mut(s![.., ..block_size - 1]).assign(&contexts.slice(s![.., 1..]));
-    next.slice_mut(s![.., ..block_size - 1]).mapv_inplace(|c| if c == 0 { SKIPPED } else { c });
+    next.slice_mut(s![.., ..block_size - 1])
+        .assign(&contexts.slice(s![.., 1..]));
+    next.slice_mut(s![.., ..block_size - 1])
+        .mapv_inplace(|c| if c == 0 { SKIPPED } else { c });
     next.column_mut(block_size - 1).assign(targets);
-    let options = CrossEntropyOptions { ignore_index: Some(SKIPPED), ..CrossEntropyOptions::default() };
+    let options = CrossEntropyOptions {
+        ignore_index: Some(SKIPPED),
+        ..CrossEntropyOptions::default()
+    };
     cross_entropy(&logits, &next, options)
 }
 
@@ -273,7 +313,11 @@ fn train_and_report<M: LanguageModel<f32>>(
     let vocab: &Vocab = corpus.vocab();
     println!("architecture: {:?}, parameters: {}", args.arch, model.num_parameters());
 
-    let sgd = SgdConfig { lr: args.lr, weight_decay: args.weight_decay, ..SgdConfig::default() };
+    let sgd = SgdConfig {
+        lr: args.lr,
+        weight_decay: args.weight_decay,
+        ..SgdConfig::default()
+    };
     let mut optimizer = Sgd::new(model.parameters(), sgd);
     let lr_drop_step = steps * 3 / 4;
     let mut rng = StdRng::seed_from_u64(args.seed);
@@ -316,13 +360,21 @@ fn train_and_report<M: LanguageModel<f32>>(
         }
         if args.eval_interval > 0 && done % args.eval_interval == 0 && done < steps {
             model.eval();
-            println!("  eval at step {done}: train {:.4} | val {:.4}", split_loss(&model, train), split_loss(&model, val));
+            println!(
+                "  eval at step {done}: train {:.4} | val {:.4}",
+                split_loss(&model, train),
+                split_loss(&model, val)
+            );
             model.train();
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
     if steps > 0 {
-        println!("trained {} steps in {elapsed:.1} s ({:.0} steps/s)", steps, steps as f64 / elapsed);
+        println!(
+            "trained {} steps in {elapsed:.1} s ({:.0} steps/s)",
+            steps,
+            steps as f64 / elapsed
+        );
     }
     if let Some(path) = &args.loss_log {
         let mut text = String::from("step,loss\n");
@@ -361,7 +413,10 @@ fn train_and_report<M: LanguageModel<f32>>(
 fn split_loss<M: LanguageModel<f32>>(model: &M, dataset: &Dataset) -> f64 {
     // Small chunks keep the activations of an evaluation pass to a few MiB.
     const CHUNK: usize = 1024;
-    let sum_loss = CrossEntropyOptions { reduction: Reduction::Sum, ..CrossEntropyOptions::default() };
+    let sum_loss = CrossEntropyOptions {
+        reduction: Reduction::Sum,
+        ..CrossEntropyOptions::default()
+    };
     no_grad(|| {
         let mut total = 0.0f64;
         let mut start = 0;

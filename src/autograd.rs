@@ -80,7 +80,9 @@ impl<T: Element> Tensor<T> {
         if shape.iter().product::<usize>() != 1 {
             crate::fail(
                 "Tensor::backward",
-                format!("called on a tensor of shape {shape:?}; it needs a scalar (1 element), or use backward_with_grad"),
+                format!(
+                    "called on a tensor of shape {shape:?}; it needs a scalar (1 element), or use backward_with_grad"
+                ),
             );
         }
         self.backward_with_grad(ArrayD::ones(shape));
@@ -100,7 +102,11 @@ impl<T: Element> Tensor<T> {
         if grad.shape() != self.data().shape() {
             crate::fail(
                 "Tensor::backward_with_grad",
-                format!("gradient shape {:?} differs from tensor shape {:?}", grad.shape(), self.data().shape()),
+                format!(
+                    "gradient shape {:?} differs from tensor shape {:?}",
+                    grad.shape(),
+                    self.data().shape()
+                ),
             );
         }
         if !self.requires_grad() {
@@ -119,8 +125,14 @@ impl<T: Element> Tensor<T> {
         pending.insert(self.id(), grad);
 
         for tensor in order.iter().rev() {
-            let Some(grad_output) = pending.remove(&tensor.id()) else { continue };
-            let grad_fn = tensor.node.grad_fn.as_ref().expect("only recorded ops are in the order");
+            let Some(grad_output) = pending.remove(&tensor.id()) else {
+                continue;
+            };
+            let grad_fn = tensor
+                .node
+                .grad_fn
+                .as_ref()
+                .expect("only recorded ops are in the order");
             let input_grads = {
                 let output = tensor.data();
                 (grad_fn.backward)(&grad_output, &output, &grad_fn.inputs)
@@ -129,7 +141,11 @@ impl<T: Element> Tensor<T> {
             if input_grads.len() != grad_fn.inputs.len() {
                 crate::fail(
                     grad_fn.name,
-                    format!("backward returned {} gradients for {} inputs", input_grads.len(), grad_fn.inputs.len()),
+                    format!(
+                        "backward returned {} gradients for {} inputs",
+                        input_grads.len(),
+                        grad_fn.inputs.len()
+                    ),
                 );
             }
             for (input, input_grad) in grad_fn.inputs.iter().zip(input_grads) {
@@ -141,7 +157,10 @@ impl<T: Element> Tensor<T> {
                 if input_grad.shape() != input_shape.as_slice() {
                     crate::fail(
                         grad_fn.name,
-                        format!("backward returned a gradient of shape {:?} for an input of shape {input_shape:?}", input_grad.shape()),
+                        format!(
+                            "backward returned a gradient of shape {:?} for an input of shape {input_shape:?}",
+                            input_grad.shape()
+                        ),
                     );
                 }
                 if input.is_leaf() {

@@ -145,10 +145,7 @@ impl fmt::Display for DataError {
                 "invalid UTF-8 in corpus file {} at line {line}: the corpus must be UTF-8 text",
                 path.display()
             ),
-            DataError::Empty { source_name } => write!(
-                f,
-                "corpus {source_name} is empty: expected one word per line"
-            ),
+            DataError::Empty { source_name } => write!(f, "corpus {source_name} is empty: expected one word per line"),
             DataError::NoWords {
                 source_name,
                 blank_lines,
@@ -175,10 +172,7 @@ impl fmt::Display for DataError {
                 "word {word:?} at index {index} contains {ch:?}, which is not in the vocabulary; \
                  build the Vocab from a word list that includes this word"
             ),
-            DataError::ZeroBlockSize => write!(
-                f,
-                "invalid block size 0: the context must hold at least one character"
-            ),
+            DataError::ZeroBlockSize => write!(f, "invalid block size 0: the context must hold at least one character"),
         }
     }
 }
@@ -263,10 +257,7 @@ impl Vocab {
         }
         // chars[1..] is sorted, but BOUNDARY need not sort before it
         // (' ' and '-' are smaller than '.'), so index 0 is handled above.
-        self.chars[1..]
-            .binary_search(&c)
-            .ok()
-            .map(|position| position + 1)
+        self.chars[1..].binary_search(&c).ok().map(|position| position + 1)
     }
 
     /// Returns the character at `index`, or `None` if `index >= self.len()`.
@@ -550,11 +541,7 @@ impl Corpus {
     /// assert_eq!(corpus.max_word_len(), 3);
     /// ```
     pub fn max_word_len(&self) -> usize {
-        self.words
-            .iter()
-            .map(|word| word.chars().count())
-            .max()
-            .unwrap_or(0)
+        self.words.iter().map(|word| word.chars().count()).max().unwrap_or(0)
     }
 
     /// Shuffles a copy of the words and splits it 80% / 10% / 10% into
@@ -642,11 +629,7 @@ impl Dataset {
     /// assert_eq!(dataset.contexts().row(3).to_vec(), vec![2, 3, 3]); // "emm"
     /// assert_eq!(dataset.targets().to_vec(), vec![2, 3, 3, 1, 0]);
     /// ```
-    pub fn new<S: AsRef<str>>(
-        words: &[S],
-        vocab: &Vocab,
-        block_size: usize,
-    ) -> Result<Dataset, DataError> {
+    pub fn new<S: AsRef<str>>(words: &[S], vocab: &Vocab, block_size: usize) -> Result<Dataset, DataError> {
         if block_size == 0 {
             return Err(DataError::ZeroBlockSize);
         }
@@ -774,9 +757,7 @@ impl Dataset {
             "Dataset::sample_batch: cannot draw a batch of {batch_size} from an empty dataset (len 0)"
         );
 
-        let rows: Vec<usize> = (0..batch_size)
-            .map(|_| rng.random_range(0..self.len()))
-            .collect();
+        let rows: Vec<usize> = (0..batch_size).map(|_| rng.random_range(0..self.len())).collect();
         (
             self.contexts.select(Axis(0), &rows),
             self.targets.select(Axis(0), &rows),

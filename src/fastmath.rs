@@ -54,7 +54,11 @@ fn tanh_one(x: f32) -> f32 {
     let small = a * (1.0 + a2 * (-1.0 / 3.0 + a2 * (2.0 / 15.0 + a2 * (-17.0 / 315.0))));
     let magnitude = if a < SMALL { small } else { large };
     // `min` above maps NaN to CLAMP, so NaN is passed through here.
-    if x.is_nan() { x } else { magnitude.copysign(x) }
+    if x.is_nan() {
+        x
+    } else {
+        magnitude.copysign(x)
+    }
 }
 
 /// e^t for t in [-18, 0]: t·log₂e = k + r with integer k and |r| ≤ 1/2,
@@ -69,7 +73,9 @@ fn exp_negative(t: f32) -> f32 {
     let k = (scaled + ROUND) - ROUND;
     let y = (scaled - k) * std::f32::consts::LN_2;
     let series = 1.0
-        + y * (1.0 + y * (1.0 / 2.0 + y * (1.0 / 6.0 + y * (1.0 / 24.0 + y * (1.0 / 120.0 + y * (1.0 / 720.0 + y * (1.0 / 5040.0)))))));
+        + y * (1.0
+            + y * (1.0 / 2.0
+                + y * (1.0 / 6.0 + y * (1.0 / 24.0 + y * (1.0 / 120.0 + y * (1.0 / 720.0 + y * (1.0 / 5040.0)))))));
     // 2^k from the exponent bits; k lies in [-26, 0], inside the normal range.
     let power = f32::from_bits(((k as i32 + 127) as u32) << 23);
     series * power
@@ -81,7 +87,10 @@ mod tests {
 
     #[test]
     fn tanh_f32_matches_f64_reference() {
-        let inputs: Vec<f32> = (-120_000..=120_000).map(|i| i as f32 * 1e-4).chain([1e-30, -1e-30, 0.0, -0.0, 50.0, -50.0]).collect();
+        let inputs: Vec<f32> = (-120_000..=120_000)
+            .map(|i| i as f32 * 1e-4)
+            .chain([1e-30, -1e-30, 0.0, -0.0, 50.0, -50.0])
+            .collect();
         let mut outputs = vec![0.0; inputs.len()];
         tanh_f32(&inputs, &mut outputs);
         for (&x, &y) in inputs.iter().zip(&outputs) {

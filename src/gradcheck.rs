@@ -31,7 +31,12 @@ pub struct GradcheckOptions {
 
 impl Default for GradcheckOptions {
     fn default() -> Self {
-        GradcheckOptions { eps: 1e-6, atol: 1e-7, rtol: 1e-5, seed: 0 }
+        GradcheckOptions {
+            eps: 1e-6,
+            atol: 1e-7,
+            rtol: 1e-5,
+            seed: 0,
+        }
     }
 }
 
@@ -93,17 +98,28 @@ impl std::error::Error for GradcheckError {}
 /// # Errors
 /// The first element whose gradients differ by more than
 /// `atol + rtol·|numeric|`.
-pub fn check_gradients<F>(f: F, inputs: &[Tensor<f64>], options: GradcheckOptions) -> Result<GradcheckReport, GradcheckError>
+pub fn check_gradients<F>(
+    f: F,
+    inputs: &[Tensor<f64>],
+    options: GradcheckOptions,
+) -> Result<GradcheckReport, GradcheckError>
 where
     F: Fn(&[Tensor<f64>]) -> Tensor<f64>,
 {
-    let leaves: Vec<Tensor<f64>> = inputs.iter().map(|t| Tensor::from_array(t.to_array()).requires_grad_(true)).collect();
+    let leaves: Vec<Tensor<f64>> = inputs
+        .iter()
+        .map(|t| Tensor::from_array(t.to_array()).requires_grad_(true))
+        .collect();
 
     let output = f(&leaves);
     let mut rng = StdRng::seed_from_u64(options.seed);
     let upstream = ArrayD::from_shape_simple_fn(IxDyn(&output.shape()), || {
         let magnitude: f64 = rng.random_range(0.5..1.5);
-        if rng.random::<bool>() { magnitude } else { -magnitude }
+        if rng.random::<bool>() {
+            magnitude
+        } else {
+            -magnitude
+        }
     });
     output.backward_with_grad(upstream.clone());
     drop(output);
@@ -114,9 +130,14 @@ where
         value.iter().zip(upstream.iter()).map(|(y, r)| y * r).sum()
     };
 
-    let mut report = GradcheckReport { max_abs_error: 0.0, checked: 0 };
+    let mut report = GradcheckReport {
+        max_abs_error: 0.0,
+        checked: 0,
+    };
     for (input_index, leaf) in leaves.iter().enumerate() {
-        let analytic: Vec<f64> = leaf.grad().map_or_else(|| vec![0.0; leaf.numel()], |g| g.iter().copied().collect());
+        let analytic: Vec<f64> = leaf
+            .grad()
+            .map_or_else(|| vec![0.0; leaf.numel()], |g| g.iter().copied().collect());
         let shape = leaf.shape();
         for flat in 0..leaf.numel() {
             let original = nth_mut(leaf, flat, |v| *v);
@@ -132,7 +153,12 @@ where
             report.checked += 1;
             report.max_abs_error = report.max_abs_error.max(error);
             if !(error <= options.atol + options.rtol * numeric.abs()) {
-                return Err(GradcheckError { input: input_index, index: unravel(flat, &shape), analytic: computed, numeric });
+                return Err(GradcheckError {
+                    input: input_index,
+                    index: unravel(flat, &shape),
+                    analytic: computed,
+                    numeric,
+                });
             }
         }
     }

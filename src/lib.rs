@@ -70,11 +70,11 @@ pub mod optim;
 mod random;
 mod tensor;
 
+pub use autograd::{is_grad_enabled, no_grad, NoGradGuard};
+pub use element::Element;
 /// The `ndarray` version convgrad is built on, so callers can name its types
 /// without adding a second, possibly different, version.
 pub use ndarray;
-pub use autograd::{is_grad_enabled, no_grad, NoGradGuard};
-pub use element::Element;
 pub use random::{manual_seed, with_generator, DEFAULT_SEED};
 pub use tensor::{BackwardFn, Tensor};
 

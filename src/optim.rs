@@ -24,7 +24,13 @@ pub struct SgdConfig {
 
 impl Default for SgdConfig {
     fn default() -> Self {
-        SgdConfig { lr: 0.01, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false }
+        SgdConfig {
+            lr: 0.01,
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+        }
     }
 }
 
@@ -57,7 +63,11 @@ impl<T: Element> Sgd<T> {
     /// `nesterov` is set without a positive momentum and zero dampening (the
     /// same rules PyTorch enforces).
     pub fn new(params: Vec<Tensor<T>>, config: SgdConfig) -> Self {
-        for (name, value) in [("lr", config.lr), ("momentum", config.momentum), ("weight_decay", config.weight_decay)] {
+        for (name, value) in [
+            ("lr", config.lr),
+            ("momentum", config.momentum),
+            ("weight_decay", config.weight_decay),
+        ] {
             if !(value >= 0.0 && value.is_finite()) {
                 crate::fail("Sgd::new", format!("{name} must be a finite value >= 0, got {value}"));
             }
@@ -65,11 +75,18 @@ impl<T: Element> Sgd<T> {
         if config.nesterov && (config.momentum <= 0.0 || config.dampening != 0.0) {
             crate::fail(
                 "Sgd::new",
-                format!("nesterov needs momentum > 0 and dampening = 0, got momentum {} and dampening {}", config.momentum, config.dampening),
+                format!(
+                    "nesterov needs momentum > 0 and dampening = 0, got momentum {} and dampening {}",
+                    config.momentum, config.dampening
+                ),
             );
         }
         let momentum_buffers = vec![None; params.len()];
-        Sgd { params, config, momentum_buffers }
+        Sgd {
+            params,
+            config,
+            momentum_buffers,
+        }
     }
 
     /// The current learning rate.
@@ -110,12 +127,16 @@ impl<T: Element> Sgd<T> {
                 continue;
             }
             if self.config.weight_decay != 0.0 {
-                Zip::from(&mut grad).and(&*value).for_each(|g, &p| *g += weight_decay * p);
+                Zip::from(&mut grad)
+                    .and(&*value)
+                    .for_each(|g, &p| *g += weight_decay * p);
             }
             if self.config.momentum != 0.0 {
                 let b = match buffer {
                     Some(b) => {
-                        Zip::from(&mut *b).and(&grad).for_each(|b, &g| *b = momentum * *b + (T::one() - dampening) * g);
+                        Zip::from(&mut *b)
+                            .and(&grad)
+                            .for_each(|b, &g| *b = momentum * *b + (T::one() - dampening) * g);
                         b
                     }
                     None => buffer.insert(grad.clone()),

@@ -2,8 +2,8 @@
 //! autograd graph.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ndarray::{ArrayD, Dimension, IxDyn};
 
@@ -17,8 +17,7 @@ use crate::random;
 /// output's value and the op's inputs, and returns one entry per input: the
 /// gradient with respect to that input (same shape as the input), or `None`
 /// where the input does not require a gradient.
-pub type BackwardFn<T> =
-    Box<dyn Fn(&ArrayD<T>, &ArrayD<T>, &[Tensor<T>]) -> Vec<Option<ArrayD<T>>> + Send + Sync>;
+pub type BackwardFn<T> = Box<dyn Fn(&ArrayD<T>, &ArrayD<T>, &[Tensor<T>]) -> Vec<Option<ArrayD<T>>> + Send + Sync>;
 
 /// The record an op leaves on its output: the op's name, its inputs and its
 /// backward function.
@@ -53,7 +52,9 @@ pub struct Tensor<T: Element = f32> {
 
 impl<T: Element> Clone for Tensor<T> {
     fn clone(&self) -> Self {
-        Tensor { node: Arc::clone(&self.node) }
+        Tensor {
+            node: Arc::clone(&self.node),
+        }
     }
 }
 
@@ -167,12 +168,7 @@ impl<T: Element> Tensor<T> {
     /// y.sum_all().backward();
     /// assert_eq!(x.grad().unwrap().into_raw_vec_and_offset().0, vec![3.0, 3.0]);
     /// ```
-    pub fn from_op(
-        name: &'static str,
-        value: ArrayD<T>,
-        inputs: Vec<Tensor<T>>,
-        backward: BackwardFn<T>,
-    ) -> Self {
+    pub fn from_op(name: &'static str, value: ArrayD<T>, inputs: Vec<Tensor<T>>, backward: BackwardFn<T>) -> Self {
         let tracked = is_grad_enabled() && inputs.iter().any(Tensor::requires_grad);
         if !tracked {
             return Self::leaf(value);
@@ -306,7 +302,11 @@ impl<T: Element> Tensor<T> {
         if data.len() != 1 {
             crate::fail(
                 "Tensor::item",
-                format!("a tensor of shape {:?} has {} elements, expected exactly 1", data.shape(), data.len()),
+                format!(
+                    "a tensor of shape {:?} has {} elements, expected exactly 1",
+                    data.shape(),
+                    data.len()
+                ),
             );
         }
         *data.iter().next().expect("one element")

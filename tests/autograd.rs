@@ -18,14 +18,26 @@ const SMALL_STACK: usize = 256 * 1024;
 
 #[track_caller]
 fn assert_close(actual: &[f64], expected: &[f64], quantity: &str) {
-    assert_eq!(actual.len(), expected.len(), "{quantity}: lengths differ: {actual:?} vs {expected:?}");
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "{quantity}: lengths differ: {actual:?} vs {expected:?}"
+    );
     for (index, (&a, &e)) in actual.iter().zip(expected).enumerate() {
-        assert!((a - e).abs() <= 1e-9 * e.abs().max(1.0), "{quantity}[{index}]: got {a}, expected {e}");
+        assert!(
+            (a - e).abs() <= 1e-9 * e.abs().max(1.0),
+            "{quantity}[{index}]: got {a}, expected {e}"
+        );
     }
 }
 
 fn grad_of(tensor: &Tensor<f64>) -> Vec<f64> {
-    tensor.grad().expect("the tensor has no gradient").iter().copied().collect()
+    tensor
+        .grad()
+        .expect("the tensor has no gradient")
+        .iter()
+        .copied()
+        .collect()
 }
 
 /// Runs `f` on a thread with a [`SMALL_STACK`] and returns its result.
@@ -105,7 +117,10 @@ fn fan_out_sums_gradients() {
     loss.backward();
 
     // loss = Σ (3x + eˣ)(x + 4), so dloss/dx = (3 + eˣ)(x + 4) + (3x + eˣ).
-    let expected: Vec<f64> = [0.5f64, -1.0, 2.0].iter().map(|&v| (3.0 + v.exp()) * (v + 4.0) + 3.0 * v + v.exp()).collect();
+    let expected: Vec<f64> = [0.5f64, -1.0, 2.0]
+        .iter()
+        .map(|&v| (3.0 + v.exp()) * (v + 4.0) + 3.0 * v + v.exp())
+        .collect();
     assert_close(&grad_of(&x), &expected, "x.grad");
 }
 
@@ -178,7 +193,10 @@ fn no_grad_records_nothing() {
     let (y, enabled_inside) = no_grad(|| (&w * 3.0, is_grad_enabled()));
 
     assert!(!enabled_inside, "recording should be off inside no_grad");
-    assert!(!y.requires_grad(), "a result computed under no_grad should not require grad");
+    assert!(
+        !y.requires_grad(),
+        "a result computed under no_grad should not require grad"
+    );
     assert!(y.is_leaf(), "a result computed under no_grad should be a leaf");
     assert_eq!(y.op_name(), None);
     assert!(is_grad_enabled(), "recording should be on again after no_grad");
@@ -189,7 +207,10 @@ fn no_grad_restored_after_panic() {
     let outcome = catch_unwind(|| no_grad(|| panic!("deliberate panic inside no_grad")));
 
     assert!(outcome.is_err(), "the closure should have panicked");
-    assert!(is_grad_enabled(), "recording should be on again after a panic inside no_grad");
+    assert!(
+        is_grad_enabled(),
+        "recording should be on again after a panic inside no_grad"
+    );
 }
 
 #[test]
@@ -202,7 +223,10 @@ fn no_grad_guard_nests() {
             assert!(!is_grad_enabled(), "recording should be off under two guards");
         }
         assert!(!is_grad_enabled(), "dropping the inner guard should keep recording off");
-        assert!(!(&w * 2.0).requires_grad(), "a result under a guard should not require grad");
+        assert!(
+            !(&w * 2.0).requires_grad(),
+            "a result under a guard should not require grad"
+        );
     }
 
     assert!(is_grad_enabled(), "dropping the outer guard should turn recording on");
@@ -240,7 +264,10 @@ fn broadcast_mismatch_panics() {
 
     let message = panic_message(|| &a + &b);
 
-    assert!(message.starts_with("add: shapes [2, 3] and [4] cannot be broadcast"), "unexpected message: {message}");
+    assert!(
+        message.starts_with("add: shapes [2, 3] and [4] cannot be broadcast"),
+        "unexpected message: {message}"
+    );
 }
 
 #[test]
@@ -250,7 +277,10 @@ fn div_broadcast_mismatch_panics() {
 
     let message = panic_message(|| &a / &b);
 
-    assert!(message.starts_with("div: shapes [3, 2] and [3, 1, 3] cannot be broadcast"), "unexpected message: {message}");
+    assert!(
+        message.starts_with("div: shapes [3, 2] and [3, 1, 3] cannot be broadcast"),
+        "unexpected message: {message}"
+    );
 }
 
 #[test]
@@ -310,26 +340,44 @@ fn embedding_index_out_of_range() {
 #[test]
 #[should_panic(expected = "cross_entropy: target 5 at flat position 1 is out of range for 5 classes")]
 fn cross_entropy_target_out_of_range() {
-    ops::cross_entropy(&Tensor::<f64>::zeros(&[2, 5]), &array![0usize, 5], CrossEntropyOptions::default());
+    ops::cross_entropy(
+        &Tensor::<f64>::zeros(&[2, 5]),
+        &array![0usize, 5],
+        CrossEntropyOptions::default(),
+    );
 }
 
 #[test]
 #[should_panic(expected = "cross_entropy: logits of shape [2, 5] need targets of shape [2], got [3]")]
 fn cross_entropy_target_shape_mismatch() {
-    ops::cross_entropy(&Tensor::<f64>::zeros(&[2, 5]), &array![0usize, 1, 2], CrossEntropyOptions::default());
+    ops::cross_entropy(
+        &Tensor::<f64>::zeros(&[2, 5]),
+        &array![0usize, 1, 2],
+        CrossEntropyOptions::default(),
+    );
 }
 
 #[test]
 #[should_panic(expected = "batch_norm: expected more than 1 value per channel when training, got input shape [1, 3]")]
 fn batch_norm_single_value_training() {
-    let options = BatchNormOptions { training: true, ..BatchNormOptions::default() };
+    let options = BatchNormOptions {
+        training: true,
+        ..BatchNormOptions::default()
+    };
     ops::batch_norm(&Tensor::<f64>::zeros(&[1, 3]), None, None, None, None, options);
 }
 
 #[test]
 #[should_panic(expected = "batch_norm: evaluation (training = false) needs running_mean and running_var")]
 fn batch_norm_eval_without_stats() {
-    ops::batch_norm(&Tensor::<f64>::zeros(&[4, 3]), None, None, None, None, BatchNormOptions::default());
+    ops::batch_norm(
+        &Tensor::<f64>::zeros(&[4, 3]),
+        None,
+        None,
+        None,
+        None,
+        BatchNormOptions::default(),
+    );
 }
 
 #[test]
@@ -347,7 +395,11 @@ fn detach_shares_storage() {
 
     detached.data_mut()[[0]] = 10.0;
 
-    assert_eq!(x.to_vec(), vec![10.0, 2.0, 3.0], "a write through the detached tensor should reach x");
+    assert_eq!(
+        x.to_vec(),
+        vec![10.0, 2.0, 3.0],
+        "a write through the detached tensor should reach x"
+    );
     assert!(!detached.requires_grad(), "a detached tensor should not require grad");
     assert!(detached.is_leaf(), "a detached tensor should be a leaf");
 }
@@ -377,16 +429,27 @@ fn item_on_non_scalar() {
 /// one loss per row. Returns the losses and the logits' gradient for an upstream
 /// gradient of ones, converted to f64.
 fn huge_logit_cross_entropy<T: Element>() -> (Vec<f64>, Vec<f64>) {
-    let values: Vec<T> = [1e4, 0.0, -1e4, 1e4, 0.0, -1e4].iter().map(|&v| T::from_f64_lossy(v)).collect();
+    let values: Vec<T> = [1e4, 0.0, -1e4, 1e4, 0.0, -1e4]
+        .iter()
+        .map(|&v| T::from_f64_lossy(v))
+        .collect();
     let logits = Tensor::<T>::from_vec(values, &[2, 3]).requires_grad_(true);
-    let options = CrossEntropyOptions { reduction: Reduction::None, ignore_index: None };
+    let options = CrossEntropyOptions {
+        reduction: Reduction::None,
+        ignore_index: None,
+    };
 
     let losses = ops::cross_entropy(&logits, &array![0usize, 1], options);
     losses.backward_with_grad(ArrayD::ones(IxDyn(&[2])));
 
     let to_f64 = |v: &T| v.to_f64().expect("a float converts to f64");
     let loss_values = losses.to_vec().iter().map(to_f64).collect();
-    let grad_values = logits.grad().expect("logits have a gradient").iter().map(to_f64).collect();
+    let grad_values = logits
+        .grad()
+        .expect("logits have a gradient")
+        .iter()
+        .map(to_f64)
+        .collect();
     (loss_values, grad_values)
 }
 
@@ -400,8 +463,14 @@ const HUGE_LOGIT_GRAD: [f64; 6] = [0.0, 0.0, 0.0, 1.0, -1.0, 0.0];
 fn cross_entropy_huge_logits_f64() {
     let (losses, grad) = huge_logit_cross_entropy::<f64>();
 
-    assert!(losses.iter().all(|v| v.is_finite()), "losses should be finite: {losses:?}");
-    assert!(grad.iter().all(|v| v.is_finite()), "gradient should be finite: {grad:?}");
+    assert!(
+        losses.iter().all(|v| v.is_finite()),
+        "losses should be finite: {losses:?}"
+    );
+    assert!(
+        grad.iter().all(|v| v.is_finite()),
+        "gradient should be finite: {grad:?}"
+    );
     assert_close(&losses, &HUGE_LOGIT_LOSSES, "losses");
     assert_close(&grad, &HUGE_LOGIT_GRAD, "gradient");
 }
@@ -410,8 +479,14 @@ fn cross_entropy_huge_logits_f64() {
 fn cross_entropy_huge_logits_f32() {
     let (losses, grad) = huge_logit_cross_entropy::<f32>();
 
-    assert!(losses.iter().all(|v| v.is_finite()), "losses should be finite: {losses:?}");
-    assert!(grad.iter().all(|v| v.is_finite()), "gradient should be finite: {grad:?}");
+    assert!(
+        losses.iter().all(|v| v.is_finite()),
+        "losses should be finite: {losses:?}"
+    );
+    assert!(
+        grad.iter().all(|v| v.is_finite()),
+        "gradient should be finite: {grad:?}"
+    );
     assert_close(&losses, &HUGE_LOGIT_LOSSES, "losses");
     assert_close(&grad, &HUGE_LOGIT_GRAD, "gradient");
 }
@@ -419,7 +494,10 @@ fn cross_entropy_huge_logits_f32() {
 #[test]
 fn cross_entropy_all_ignored_mean() {
     let logits = Tensor::<f64>::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]).requires_grad_(true);
-    let options = CrossEntropyOptions { reduction: Reduction::Mean, ignore_index: Some(1) };
+    let options = CrossEntropyOptions {
+        reduction: Reduction::Mean,
+        ignore_index: Some(1),
+    };
 
     let loss = ops::cross_entropy(&logits, &array![1usize, 1], options);
     loss.backward();

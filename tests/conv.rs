@@ -46,7 +46,10 @@ fn max_abs<T: Element>(values: &ArrayD<T>) -> f64 {
 /// max |a - b|, compared in f64 so that `a` and `b` may differ in type.
 fn max_abs_difference<A: Element, B: Element>(a: &ArrayD<A>, b: &ArrayD<B>) -> f64 {
     assert_eq!(a.shape(), b.shape(), "compared arrays differ in shape");
-    a.iter().zip(b.iter()).map(|(&x, &y)| (to_f64(x) - to_f64(y)).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b.iter())
+        .map(|(&x, &y)| (to_f64(x) - to_f64(y)).abs())
+        .fold(0.0, f64::max)
 }
 
 /// max |actual - reference| relative to the reference's scale, max |reference|.
@@ -55,7 +58,13 @@ fn relative_error<A: Element, B: Element>(actual: &ArrayD<A>, reference: &ArrayD
 }
 
 fn options(stride: usize, padding: Padding, dilation: usize, groups: usize, algorithm: ConvAlgorithm) -> Conv1dOptions {
-    Conv1dOptions { stride, padding, dilation, groups, algorithm }
+    Conv1dOptions {
+        stride,
+        padding,
+        dilation,
+        groups,
+        algorithm,
+    }
 }
 
 /// Pads the last dimension of a 3-D array with zeros.
@@ -77,7 +86,11 @@ fn check_classic_full<T: Element>(tolerance: f64) {
     for algorithm in ALGORITHMS {
         let full = convolve(a.view(), b.view(), ConvolveMode::Full, algorithm).into_dyn();
         let error = max_abs_difference(&full, &expected);
-        assert!(error <= tolerance, "{} {algorithm:?}: got {full}, expected {expected} (error {error:e})", T::NAME);
+        assert!(
+            error <= tolerance,
+            "{} {algorithm:?}: got {full}, expected {expected} (error {error:e})",
+            T::NAME
+        );
     }
 }
 
@@ -96,10 +109,22 @@ fn convolve_classic_full_f32() {
 #[test]
 fn max_pool1d_classic() {
     for algorithm in ALGORITHMS {
-        let full = convolve(array![1.0, 2.0, 3.0].view(), array![4.0, 5.0, 6.0].view(), ConvolveMode::Full, algorithm);
+        let full = convolve(
+            array![1.0, 2.0, 3.0].view(),
+            array![4.0, 5.0, 6.0].view(),
+            ConvolveMode::Full,
+            algorithm,
+        );
         let signal = Tensor::<f64>::from_vec(full.to_vec(), &[1, 5]);
 
-        let pooled = max_pool1d(&signal, 2, MaxPool1dOptions { padding: 1, ..Default::default() });
+        let pooled = max_pool1d(
+            &signal,
+            2,
+            MaxPool1dOptions {
+                padding: 1,
+                ..Default::default()
+            },
+        );
 
         let error = max_abs_difference(&pooled.to_array(), &array![[4.0, 28.0, 27.0]].into_dyn());
         assert!(error <= 1e-12, "{algorithm:?}: pooled to {:?}", pooled.to_vec());
@@ -179,7 +204,11 @@ fn convolve_modes_match_hand_results() {
     for case in mode_cases() {
         let (a, b) = (Array1::from(case.a.clone()), Array1::from(case.b.clone()));
         for algorithm in ALGORITHMS {
-            for (mode, expected) in [(ConvolveMode::Full, &case.full), (ConvolveMode::Same, &case.same), (ConvolveMode::Valid, &case.valid)] {
+            for (mode, expected) in [
+                (ConvolveMode::Full, &case.full),
+                (ConvolveMode::Same, &case.same),
+                (ConvolveMode::Valid, &case.valid),
+            ] {
                 let result = convolve(a.view(), b.view(), mode, algorithm);
                 let label = format!("{} {mode:?} {algorithm:?}", case.label);
 
@@ -207,12 +236,26 @@ fn convolve_modes_commute() {
 #[test]
 #[should_panic(expected = "convolve: both signals must be non-empty, got lengths 0 and 3")]
 fn convolve_empty_signal_panics() {
-    convolve(Array1::<f64>::zeros(0).view(), array![1.0, 2.0, 3.0].view(), ConvolveMode::Full, ConvAlgorithm::Direct);
+    convolve(
+        Array1::<f64>::zeros(0).view(),
+        array![1.0, 2.0, 3.0].view(),
+        ConvolveMode::Full,
+        ConvAlgorithm::Direct,
+    );
 }
 
 /// Signal length pairs for the direct-against-FFT comparison, up to 2000.
-const SIGNAL_LENGTHS: [(usize, usize); 9] =
-    [(1, 1), (1, 2000), (2000, 1), (7, 1999), (1000, 37), (37, 1000), (513, 1024), (2000, 2000), (1999, 64)];
+const SIGNAL_LENGTHS: [(usize, usize); 9] = [
+    (1, 1),
+    (1, 2000),
+    (2000, 1),
+    (7, 1999),
+    (1000, 37),
+    (37, 1000),
+    (513, 1024),
+    (2000, 2000),
+    (1999, 64),
+];
 
 fn check_convolve_paths_agree<T: Element>(tolerance: f64) {
     for (seed, &(len_a, len_b)) in SIGNAL_LENGTHS.iter().enumerate() {
@@ -223,7 +266,11 @@ fn check_convolve_paths_agree<T: Element>(tolerance: f64) {
             let fft = convolve(a.view(), b.view(), mode, ConvAlgorithm::Fft).into_dyn();
 
             let error = relative_error(&fft, &direct);
-            assert!(error <= tolerance, "{} lengths {len_a} and {len_b} {mode:?}: relative error {error:e}", T::NAME);
+            assert!(
+                error <= tolerance,
+                "{} lengths {len_a} and {len_b} {mode:?}: relative error {error:e}",
+                T::NAME
+            );
         }
     }
 }
@@ -289,7 +336,10 @@ fn conv1d_gradients_match_finite_differences() {
         let seed = 10 * index as u64;
         let mut inputs = vec![
             Tensor::from_array(uniform::<f64>(&input_shape, seed)),
-            Tensor::from_array(uniform::<f64>(&[case.out_channels, case.in_channels / case.groups, case.kernel], seed + 1)),
+            Tensor::from_array(uniform::<f64>(
+                &[case.out_channels, case.in_channels / case.groups, case.kernel],
+                seed + 1,
+            )),
         ];
         if case.bias {
             inputs.push(Tensor::from_array(uniform::<f64>(&[case.out_channels], seed + 2)));
@@ -302,7 +352,12 @@ fn conv1d_gradients_match_finite_differences() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} gradient checks failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} gradient checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// One max_pool1d configuration for the gradient check.
@@ -313,8 +368,24 @@ struct PoolCase {
     options: MaxPool1dOptions,
 }
 
-const fn pool(shape: &'static [usize], kernel: usize, stride: Option<usize>, padding: usize, dilation: usize, ceil_mode: bool) -> PoolCase {
-    PoolCase { shape, kernel, options: MaxPool1dOptions { stride, padding, dilation, ceil_mode } }
+const fn pool(
+    shape: &'static [usize],
+    kernel: usize,
+    stride: Option<usize>,
+    padding: usize,
+    dilation: usize,
+    ceil_mode: bool,
+) -> PoolCase {
+    PoolCase {
+        shape,
+        kernel,
+        options: MaxPool1dOptions {
+            stride,
+            padding,
+            dilation,
+            ceil_mode,
+        },
+    }
 }
 
 const POOL_CASES: [PoolCase; 8] = [
@@ -350,7 +421,12 @@ fn max_pool1d_gradients_match_finite_differences() {
             failures.push(format!("{case:?}: {error}"));
         }
     }
-    assert!(failures.is_empty(), "{} gradient checks failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} gradient checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// Stride 1 and kernel 3 over (0, 5, 1, 2, 3): 5 wins the first two
@@ -359,13 +435,23 @@ fn max_pool1d_gradients_match_finite_differences() {
 #[test]
 fn max_pool1d_overlapping_windows_accumulate() {
     let x = Tensor::<f64>::from_vec(vec![0.0, 5.0, 1.0, 2.0, 3.0], &[1, 5]).requires_grad_(true);
-    let (y, indices) = max_pool1d_with_indices(&x, 3, MaxPool1dOptions { stride: Some(1), ..Default::default() });
+    let (y, indices) = max_pool1d_with_indices(
+        &x,
+        3,
+        MaxPool1dOptions {
+            stride: Some(1),
+            ..Default::default()
+        },
+    );
 
     y.backward_with_grad(array![[1.0, 10.0, 100.0]].into_dyn());
 
     assert_eq!(y.to_vec(), vec![5.0, 5.0, 3.0]);
     assert_eq!(indices.iter().copied().collect::<Vec<usize>>(), vec![1, 1, 4]);
-    assert_eq!(x.grad().unwrap().iter().copied().collect::<Vec<f64>>(), vec![0.0, 11.0, 0.0, 0.0, 100.0]);
+    assert_eq!(
+        x.grad().unwrap().iter().copied().collect::<Vec<f64>>(),
+        vec![0.0, 11.0, 0.0, 0.0, 100.0]
+    );
 }
 
 /// In ceil mode PyTorch's output length is ⌊(L + 2·padding - span +
@@ -376,7 +462,12 @@ fn max_pool1d_overlapping_windows_accumulate() {
 #[test]
 fn max_pool1d_ceil_window_past_end() {
     let x = Tensor::<f64>::from_vec(vec![1.0, 3.0, 2.0, 5.0], &[1, 4]);
-    let options = MaxPool1dOptions { stride: Some(2), dilation: 2, ceil_mode: true, ..Default::default() };
+    let options = MaxPool1dOptions {
+        stride: Some(2),
+        dilation: 2,
+        ceil_mode: true,
+        ..Default::default()
+    };
 
     let (y, indices) = max_pool1d_with_indices(&x, 3, options);
 
@@ -387,7 +478,15 @@ fn max_pool1d_ceil_window_past_end() {
 #[test]
 #[should_panic(expected = "max_pool1d: the dilated window is longer than the padded input")]
 fn max_pool1d_window_past_end_without_ceil() {
-    max_pool1d(&Tensor::<f64>::zeros(&[1, 4]), 3, MaxPool1dOptions { stride: Some(2), dilation: 2, ..Default::default() });
+    max_pool1d(
+        &Tensor::<f64>::zeros(&[1, 4]),
+        3,
+        MaxPool1dOptions {
+            stride: Some(2),
+            dilation: 2,
+            ..Default::default()
+        },
+    );
 }
 
 /// PyTorch accepts a zero size only in the batch dimension. With padding 1
@@ -396,7 +495,14 @@ fn max_pool1d_window_past_end_without_ceil() {
 #[test]
 #[should_panic(expected = "max_pool1d: input length L must be positive")]
 fn max_pool1d_zero_length_panics() {
-    max_pool1d(&Tensor::<f64>::zeros(&[2, 0]), 2, MaxPool1dOptions { padding: 1, ..Default::default() });
+    max_pool1d(
+        &Tensor::<f64>::zeros(&[2, 0]),
+        2,
+        MaxPool1dOptions {
+            padding: 1,
+            ..Default::default()
+        },
+    );
 }
 
 // ---------------------------------------------------------------------- FFT accuracy in f32
@@ -451,8 +557,14 @@ fn fft_error_growth_f32() {
             let fft64 = relative_error(&same_length_conv(&x64, &w64, ConvAlgorithm::Fft), &reference);
             println!("| {length:>7} | {kernel:>6} | {fft32:>7.1e} | {direct32:>10.1e} | {fft64:>7.1e} |");
 
-            assert!(fft32 < 1e-4, "f32 FFT error {fft32:e} at length {length}, kernel {kernel}");
-            assert!(fft64 < 1e-12, "f64 FFT error {fft64:e} at length {length}, kernel {kernel}");
+            assert!(
+                fft32 < 1e-4,
+                "f32 FFT error {fft32:e} at length {length}, kernel {kernel}"
+            );
+            assert!(
+                fft64 < 1e-12,
+                "f64 FFT error {fft64:e} at length {length}, kernel {kernel}"
+            );
         }
     }
 }
@@ -469,7 +581,12 @@ fn stride_two_conv_equals_flatten_linear() {
     for time in [2, 8] {
         for algorithm in [ConvAlgorithm::Direct, ConvAlgorithm::Fft] {
             manual_seed(7);
-            let config = Conv1dConfig { stride: 2, bias: false, algorithm, ..Default::default() };
+            let config = Conv1dConfig {
+                stride: 2,
+                bias: false,
+                algorithm,
+                ..Default::default()
+            };
             let conv = Conv1d::<f64>::with_config(channels, outputs, 2, config);
             let linear = Linear::<f64>::without_bias(2 * channels, outputs);
             {
@@ -485,16 +602,21 @@ fn stride_two_conv_equals_flatten_linear() {
             }
             let x = uniform::<f64>(&[batch, channels, time], 11);
             let conv_input = Tensor::from_array(x.clone()).requires_grad_(true);
-            let linear_input = Tensor::from_array(x.view().permuted_axes(IxDyn(&[0, 2, 1])).to_owned()).requires_grad_(true);
+            let linear_input =
+                Tensor::from_array(x.view().permuted_axes(IxDyn(&[0, 2, 1])).to_owned()).requires_grad_(true);
             let label = format!("T = {time}, {algorithm:?}");
 
             let conv_output = conv.forward(&conv_input); // (B, O, T/2)
-            // (B, T/2, 2·C), or (B, 2·C) when T = 2
+                                                         // (B, T/2, 2·C), or (B, 2·C) when T = 2
             let flattened = Module::<f64>::forward(&FlattenConsecutive::new(2), &linear_input);
             let linear_output = linear.forward(&flattened);
             let linear_output = linear_output.reshape(&[batch, time / 2, outputs]).permute(&[0, 2, 1]);
 
-            assert_eq!(conv_output.shape(), vec![batch, outputs, time / 2], "{label}: conv output shape");
+            assert_eq!(
+                conv_output.shape(),
+                vec![batch, outputs, time / 2],
+                "{label}: conv output shape"
+            );
             let error = max_abs_difference(&conv_output.to_array(), &linear_output.to_array());
             assert!(error <= 1e-12, "{label}: outputs differ by {error:e}");
 
@@ -508,8 +630,9 @@ fn stride_two_conv_equals_flatten_linear() {
 
             let conv_weight_grad = conv.weight.grad().unwrap();
             let linear_weight_grad = linear.weight.grad().unwrap();
-            let rearranged =
-                ArrayD::from_shape_fn(IxDyn(&[outputs, channels, 2]), |index| linear_weight_grad[[index[0], index[2] * channels + index[1]]]);
+            let rearranged = ArrayD::from_shape_fn(IxDyn(&[outputs, channels, 2]), |index| {
+                linear_weight_grad[[index[0], index[2] * channels + index[1]]]
+            });
             let error = max_abs_difference(&conv_weight_grad, &rearranged);
             assert!(error <= 1e-12, "{label}: weight gradients differ by {error:e}");
         }
@@ -519,7 +642,16 @@ fn stride_two_conv_equals_flatten_linear() {
 // ---------------------------------------------------------------------- Same and Causal padding
 
 /// (length, kernel, dilation) with odd and even kernels and dilated spans.
-const SAME_CASES: [(usize, usize, usize); 8] = [(10, 3, 1), (10, 4, 1), (9, 4, 2), (7, 5, 3), (5, 2, 4), (1, 3, 1), (3, 8, 1), (6, 1, 1)];
+const SAME_CASES: [(usize, usize, usize); 8] = [
+    (10, 3, 1),
+    (10, 4, 1),
+    (9, 4, 2),
+    (7, 5, 3),
+    (5, 2, 4),
+    (1, 3, 1),
+    (3, 8, 1),
+    (6, 1, 1),
+];
 
 /// `Padding::Same` keeps the length and equals a valid convolution of the
 /// input padded by hand as PyTorch's `padding="same"` pads: dilation·(K - 1)
@@ -531,15 +663,29 @@ fn same_padding_keeps_length() {
         let w = Tensor::from_array(uniform::<f64>(&[2, 3, kernel], 40 + index as u64));
         let total = dilation * (kernel - 1);
         let padded = Tensor::from_array(zero_pad(&x, total / 2, total - total / 2));
-        let reference = conv1d(&padded, &w, None, options(1, Padding::Valid, dilation, 1, ConvAlgorithm::Direct)).to_array();
+        let reference = conv1d(
+            &padded,
+            &w,
+            None,
+            options(1, Padding::Valid, dilation, 1, ConvAlgorithm::Direct),
+        )
+        .to_array();
         for algorithm in [ConvAlgorithm::Direct, ConvAlgorithm::Fft] {
             let label = format!("length {length}, kernel {kernel}, dilation {dilation}, {algorithm:?}");
 
-            let y = conv1d(&Tensor::from_array(x.clone()), &w, None, options(1, Padding::Same, dilation, 1, algorithm));
+            let y = conv1d(
+                &Tensor::from_array(x.clone()),
+                &w,
+                None,
+                options(1, Padding::Same, dilation, 1, algorithm),
+            );
 
             assert_eq!(y.shape(), vec![2, 2, length], "{label}: shape");
             let error = max_abs_difference(&y.to_array(), &reference);
-            assert!(error <= 1e-12, "{label}: differs from the hand-padded input by {error:e}");
+            assert!(
+                error <= 1e-12,
+                "{label}: differs from the hand-padded input by {error:e}"
+            );
         }
     }
 }
@@ -554,7 +700,11 @@ fn causal_padding_keeps_length() {
         let w = Tensor::from_array(uniform::<f64>(&[3, 2, kernel], 80 + index as u64));
         for algorithm in [ConvAlgorithm::Direct, ConvAlgorithm::Fft] {
             let y = conv1d(&x, &w, None, options(1, Padding::Causal, dilation, 1, algorithm));
-            assert_eq!(y.shape(), vec![2, 3, length], "length {length}, kernel {kernel}, dilation {dilation}, {algorithm:?}");
+            assert_eq!(
+                y.shape(),
+                vec![2, 3, length],
+                "length {length}, kernel {kernel}, dilation {dilation}, {algorithm:?}"
+            );
         }
     }
 }
@@ -567,12 +717,26 @@ fn causal_padding_pads_left() {
         let x = uniform::<f64>(&[2, 2, length], 60 + index as u64);
         let w = Tensor::from_array(uniform::<f64>(&[3, 2, kernel], 80 + index as u64));
         let padded = Tensor::from_array(zero_pad(&x, dilation * (kernel - 1), 0));
-        let reference = conv1d(&padded, &w, None, options(1, Padding::Valid, dilation, 1, ConvAlgorithm::Direct)).to_array();
+        let reference = conv1d(
+            &padded,
+            &w,
+            None,
+            options(1, Padding::Valid, dilation, 1, ConvAlgorithm::Direct),
+        )
+        .to_array();
         for algorithm in [ConvAlgorithm::Direct, ConvAlgorithm::Fft] {
-            let y = conv1d(&Tensor::from_array(x.clone()), &w, None, options(1, Padding::Causal, dilation, 1, algorithm));
+            let y = conv1d(
+                &Tensor::from_array(x.clone()),
+                &w,
+                None,
+                options(1, Padding::Causal, dilation, 1, algorithm),
+            );
 
             let error = max_abs_difference(&y.to_array(), &reference);
-            assert!(error <= 1e-12, "length {length}, kernel {kernel}, dilation {dilation}, {algorithm:?}: error {error:e}");
+            assert!(
+                error <= 1e-12,
+                "length {length}, kernel {kernel}, dilation {dilation}, {algorithm:?}: error {error:e}"
+            );
         }
     }
 }
@@ -591,7 +755,9 @@ fn causal_output_ignores_later_inputs() {
             let original = conv1d(&Tensor::from_array(x.clone()), &w, None, conv_options).to_array();
             for t in 0..length {
                 let mut perturbed = x.clone();
-                perturbed.slice_mut(s![.., .., t + 1..]).scaled_add(10.0, &noise.slice(s![.., .., t + 1..]));
+                perturbed
+                    .slice_mut(s![.., .., t + 1..])
+                    .scaled_add(10.0, &noise.slice(s![.., .., t + 1..]));
                 let changed = conv1d(&Tensor::from_array(perturbed), &w, None, conv_options).to_array();
 
                 let up_to_t = |y: &ArrayD<f64>| y.slice(s![.., .., ..=t]).into_dyn().to_owned();
@@ -630,7 +796,11 @@ const OUTPUT_LENGTH_CASES: [(usize, usize, usize, Padding, usize, usize); 13] = 
 fn output_length_matches_pytorch_formula() {
     for &(length, kernel, stride, padding, dilation, expected) in &OUTPUT_LENGTH_CASES {
         let conv_options = options(stride, padding, dilation, 1, ConvAlgorithm::Direct);
-        assert_eq!(conv1d_output_length(length, kernel, &conv_options), expected, "length {length}, kernel {kernel}, {conv_options:?}");
+        assert_eq!(
+            conv1d_output_length(length, kernel, &conv_options),
+            expected,
+            "length {length}, kernel {kernel}, {conv_options:?}"
+        );
     }
 }
 
@@ -638,8 +808,17 @@ fn output_length_matches_pytorch_formula() {
 fn output_shape_matches_output_length() {
     for &(length, kernel, stride, padding, dilation, expected) in &OUTPUT_LENGTH_CASES {
         let conv_options = options(stride, padding, dilation, 1, ConvAlgorithm::Direct);
-        let y = conv1d(&Tensor::<f64>::zeros(&[1, 1, length]), &Tensor::zeros(&[1, 1, kernel]), None, conv_options);
-        assert_eq!(y.shape(), vec![1, 1, expected], "length {length}, kernel {kernel}, {conv_options:?}");
+        let y = conv1d(
+            &Tensor::<f64>::zeros(&[1, 1, length]),
+            &Tensor::zeros(&[1, 1, kernel]),
+            None,
+            conv_options,
+        );
+        assert_eq!(
+            y.shape(),
+            vec![1, 1, expected],
+            "length {length}, kernel {kernel}, {conv_options:?}"
+        );
     }
 }
 
@@ -647,7 +826,15 @@ fn output_shape_matches_output_length() {
 
 #[test]
 fn conv1d_module_parameter_shapes() {
-    let conv = Conv1d::<f32>::with_config(6, 4, 5, Conv1dConfig { groups: 2, ..Default::default() });
+    let conv = Conv1d::<f32>::with_config(
+        6,
+        4,
+        5,
+        Conv1dConfig {
+            groups: 2,
+            ..Default::default()
+        },
+    );
 
     assert_eq!(conv.weight.shape(), vec![4, 3, 5]);
     assert_eq!(conv.bias.as_ref().map(Tensor::shape), Some(vec![4]));
@@ -657,7 +844,15 @@ fn conv1d_module_parameter_shapes() {
 
 #[test]
 fn conv1d_module_without_bias() {
-    let conv = Conv1d::<f32>::with_config(3, 2, 4, Conv1dConfig { bias: false, ..Default::default() });
+    let conv = Conv1d::<f32>::with_config(
+        3,
+        2,
+        4,
+        Conv1dConfig {
+            bias: false,
+            ..Default::default()
+        },
+    );
 
     assert!(conv.bias.is_none());
     let names: Vec<String> = conv.named_parameters().into_iter().map(|(name, _)| name).collect();
@@ -671,14 +866,34 @@ fn conv1d_module_without_bias() {
 #[test]
 fn conv1d_module_init_bounds() {
     manual_seed(3);
-    let conv = Conv1d::<f64>::with_config(16, 64, 4, Conv1dConfig { groups: 2, ..Default::default() });
+    let conv = Conv1d::<f64>::with_config(
+        16,
+        64,
+        4,
+        Conv1dConfig {
+            groups: 2,
+            ..Default::default()
+        },
+    );
     let bound = 1.0 / ((16 / 2 * 4) as f64).sqrt();
     let weight = conv.weight.to_array();
     let bias = conv.bias.as_ref().unwrap().to_array();
 
-    assert!(max_abs(&weight) <= bound, "weight reaches {} beyond the bound {bound}", max_abs(&weight));
-    assert!(max_abs(&weight) >= 0.9 * bound, "weight only reaches {} of the bound {bound}", max_abs(&weight));
-    assert!(max_abs(&bias) <= bound, "bias reaches {} beyond the bound {bound}", max_abs(&bias));
+    assert!(
+        max_abs(&weight) <= bound,
+        "weight reaches {} beyond the bound {bound}",
+        max_abs(&weight)
+    );
+    assert!(
+        max_abs(&weight) >= 0.9 * bound,
+        "weight only reaches {} of the bound {bound}",
+        max_abs(&weight)
+    );
+    assert!(
+        max_abs(&bias) <= bound,
+        "bias reaches {} beyond the bound {bound}",
+        max_abs(&bias)
+    );
 }
 
 /// The module's `algorithm` reaches conv1d: its output is bit for bit that
@@ -686,10 +901,26 @@ fn conv1d_module_init_bounds() {
 #[test]
 fn conv1d_module_uses_algorithm() {
     manual_seed(5);
-    let config = Conv1dConfig { padding: Padding::Same, dilation: 2, algorithm: ConvAlgorithm::Direct, ..Default::default() };
+    let config = Conv1dConfig {
+        padding: Padding::Same,
+        dilation: 2,
+        algorithm: ConvAlgorithm::Direct,
+        ..Default::default()
+    };
     let mut conv = Conv1d::<f64>::with_config(3, 4, 9, config);
     let x = Tensor::from_array(uniform::<f64>(&[2, 3, 50], 31));
-    let functional = |algorithm| conv1d(&x, &conv.weight, conv.bias.as_ref(), Conv1dOptions { algorithm, ..conv.options }).to_array();
+    let functional = |algorithm| {
+        conv1d(
+            &x,
+            &conv.weight,
+            conv.bias.as_ref(),
+            Conv1dOptions {
+                algorithm,
+                ..conv.options
+            },
+        )
+        .to_array()
+    };
     let (direct, fft) = (functional(ConvAlgorithm::Direct), functional(ConvAlgorithm::Fft));
 
     let module_direct = conv.forward(&x).to_array();
@@ -701,7 +932,11 @@ fn conv1d_module_uses_algorithm() {
     // The two paths round differently, so the two checks above can tell
     // which path ran.
     assert_ne!(direct, fft);
-    assert!(max_abs_difference(&direct, &fft) <= 1e-12 * max_abs(&direct), "paths differ by {:e}", max_abs_difference(&direct, &fft));
+    assert!(
+        max_abs_difference(&direct, &fft) <= 1e-12 * max_abs(&direct),
+        "paths differ by {:e}",
+        max_abs_difference(&direct, &fft)
+    );
 }
 
 #[test]
@@ -738,19 +973,46 @@ fn conv1d_module_zero_kernel() {
 #[test]
 #[should_panic(expected = "Conv1d: groups = 4 must divide both in_channels = 6 and out_channels = 8")]
 fn conv1d_module_groups_not_dividing_in() {
-    Conv1d::<f32>::with_config(6, 8, 3, Conv1dConfig { groups: 4, ..Default::default() });
+    Conv1d::<f32>::with_config(
+        6,
+        8,
+        3,
+        Conv1dConfig {
+            groups: 4,
+            ..Default::default()
+        },
+    );
 }
 
 #[test]
 #[should_panic(expected = "Conv1d: groups = 2 must divide both in_channels = 4 and out_channels = 3")]
 fn conv1d_module_groups_not_dividing_out() {
-    Conv1d::<f32>::with_config(4, 3, 3, Conv1dConfig { groups: 2, ..Default::default() });
+    Conv1d::<f32>::with_config(
+        4,
+        3,
+        3,
+        Conv1dConfig {
+            groups: 2,
+            ..Default::default()
+        },
+    );
 }
 
 #[test]
-#[should_panic(expected = "Conv1d: kernel_size 5 with dilation 2 spans 9 steps, longer than the padded input (6 + 2 padding)")]
+#[should_panic(
+    expected = "Conv1d: kernel_size 5 with dilation 2 spans 9 steps, longer than the padded input (6 + 2 padding)"
+)]
 fn conv1d_module_kernel_longer_than_input() {
-    let conv = Conv1d::<f32>::with_config(1, 1, 5, Conv1dConfig { dilation: 2, padding: Padding::Zeros(1), ..Default::default() });
+    let conv = Conv1d::<f32>::with_config(
+        1,
+        1,
+        5,
+        Conv1dConfig {
+            dilation: 2,
+            padding: Padding::Zeros(1),
+            ..Default::default()
+        },
+    );
     conv.forward(&Tensor::zeros(&[1, 1, 6]));
 }
 
@@ -769,7 +1031,16 @@ fn conv1d_module_wrong_channels() {
 #[test]
 #[should_panic(expected = "Conv1d: padding Same needs stride 1, got stride 2")]
 fn conv1d_module_same_with_stride() {
-    Conv1d::<f32>::with_config(3, 2, 3, Conv1dConfig { padding: Padding::Same, stride: 2, ..Default::default() });
+    Conv1d::<f32>::with_config(
+        3,
+        2,
+        3,
+        Conv1dConfig {
+            padding: Padding::Same,
+            stride: 2,
+            ..Default::default()
+        },
+    );
 }
 
 // ---------------------------------------------------------------------- nn::MaxPool1d
@@ -796,11 +1067,23 @@ fn max_pool1d_module_zero_kernel() {
 #[test]
 #[should_panic(expected = "MaxPool1d: padding 2 must be at most half of kernel_size 3")]
 fn max_pool1d_module_padding_over_half() {
-    MaxPool1d::with_options(3, MaxPool1dOptions { padding: 2, ..Default::default() });
+    MaxPool1d::with_options(
+        3,
+        MaxPool1dOptions {
+            padding: 2,
+            ..Default::default()
+        },
+    );
 }
 
 #[test]
 #[should_panic(expected = "MaxPool1d: stride must be positive, got 0")]
 fn max_pool1d_module_zero_stride() {
-    MaxPool1d::with_options(2, MaxPool1dOptions { stride: Some(0), ..Default::default() });
+    MaxPool1d::with_options(
+        2,
+        MaxPool1dOptions {
+            stride: Some(0),
+            ..Default::default()
+        },
+    );
 }

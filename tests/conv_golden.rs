@@ -43,7 +43,8 @@ fn parse_indices(array: &Value) -> Result<ArrayD<usize>, String> {
         .iter()
         .map(|v| v.as_u64().map(|i| i as usize).ok_or(format!("{v} is not an index")))
         .collect::<Result<Vec<usize>, String>>()?;
-    ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|error| format!("data does not fill shape {shape:?}: {error}"))
+    ArrayD::from_shape_vec(IxDyn(&shape), values)
+        .map_err(|error| format!("data does not fill shape {shape:?}: {error}"))
 }
 
 fn field<'a>(case: &'a Value, group: &str, key: &str) -> Result<&'a Value, String> {
@@ -56,7 +57,10 @@ fn float_field(case: &Value, group: &str, key: &str) -> Result<ArrayD<f64>, Stri
 
 fn usize_param(case: &Value, key: &str) -> Result<usize, String> {
     let value = field(case, "params", key)?;
-    value.as_u64().map(|v| v as usize).ok_or(format!("params.{key} = {value} is not a non-negative integer"))
+    value
+        .as_u64()
+        .map(|v| v as usize)
+        .ok_or(format!("params.{key} = {value} is not a non-negative integer"))
 }
 
 fn bool_param(case: &Value, key: &str) -> Result<bool, String> {
@@ -73,7 +77,11 @@ fn case_name(case: &Value) -> &str {
 /// Returns a description of the first mismatch and how many elements differ.
 fn compare(quantity: &str, actual: &ArrayD<f64>, expected: &ArrayD<f64>) -> Result<(), String> {
     if actual.shape() != expected.shape() {
-        return Err(format!("{quantity} has shape {:?}, expected {:?}", actual.shape(), expected.shape()));
+        return Err(format!(
+            "{quantity} has shape {:?}, expected {:?}",
+            actual.shape(),
+            expected.shape()
+        ));
     }
     let mismatches: Vec<(usize, f64, f64)> = actual
         .iter()
@@ -102,7 +110,11 @@ fn run_cases(fixture: &Fixture, check: impl Fn(&Value) -> Result<(), String>) ->
         match catch_unwind(AssertUnwindSafe(|| check(case))) {
             Ok(Ok(())) => passed += 1,
             Ok(Err(message)) => failures.push(format!("{} case {name}: {message}", fixture.file)),
-            Err(payload) => failures.push(format!("{} case {name}: panicked: {}", fixture.file, panic_text(payload.as_ref()))),
+            Err(payload) => failures.push(format!(
+                "{} case {name}: panicked: {}",
+                fixture.file,
+                panic_text(payload.as_ref())
+            )),
         }
     }
     (passed, failures)
@@ -110,7 +122,12 @@ fn run_cases(fixture: &Fixture, check: impl Fn(&Value) -> Result<(), String>) ->
 
 /// Asserts that every case of the file ran and matched.
 fn assert_all_passed(fixture: &Fixture, passed: usize, failures: &[String]) {
-    assert!(failures.is_empty(), "{} mismatches against the reference:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches against the reference:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(
         fixture.cases.len(),
         fixture.n_cases,
@@ -119,7 +136,11 @@ fn assert_all_passed(fixture: &Fixture, passed: usize, failures: &[String]) {
         fixture.n_cases,
         fixture.cases.len()
     );
-    assert_eq!(passed, fixture.n_cases, "{}: {passed} of {} cases were checked", fixture.file, fixture.n_cases);
+    assert_eq!(
+        passed, fixture.n_cases,
+        "{}: {passed} of {} cases were checked",
+        fixture.file, fixture.n_cases
+    );
 }
 
 // ---------------------------------------------------------------------- conv1d
@@ -140,10 +161,18 @@ fn check_conv1d_case(case: &Value, algorithm: ConvAlgorithm) -> Result<(), Strin
     };
     let x = Tensor::from_array(float_field(case, "inputs", "x")?).requires_grad_(true);
     let w = Tensor::from_array(float_field(case, "inputs", "w")?).requires_grad_(true);
-    let b = if bool_param(case, "bias")? { Some(Tensor::from_array(float_field(case, "inputs", "b")?).requires_grad_(true)) } else { None };
+    let b = if bool_param(case, "bias")? {
+        Some(Tensor::from_array(float_field(case, "inputs", "b")?).requires_grad_(true))
+    } else {
+        None
+    };
 
     let output = conv1d(&x, &w, b.as_ref(), options);
-    compare("output", &output.to_array(), &parse_array(&case["output"]).map_err(|error| format!("output: {error}"))?)?;
+    compare(
+        "output",
+        &output.to_array(),
+        &parse_array(&case["output"]).map_err(|error| format!("output: {error}"))?,
+    )?;
 
     output.backward_with_grad(parse_array(&case["R"]).map_err(|error| format!("R: {error}"))?);
     let mut leaves = vec![("x", &x), ("w", &w)];
@@ -153,7 +182,10 @@ fn check_conv1d_case(case: &Value, algorithm: ConvAlgorithm) -> Result<(), Strin
     let expected_grads = case["grads"].as_object().ok_or("missing grads object")?;
     if expected_grads.len() != leaves.len() {
         let listed: Vec<&String> = expected_grads.keys().collect();
-        return Err(format!("the case lists gradients of {listed:?}, but the call has {} float inputs", leaves.len()));
+        return Err(format!(
+            "the case lists gradients of {listed:?}, but the call has {} float inputs",
+            leaves.len()
+        ));
     }
     for (key, leaf) in leaves {
         let expected = float_field(case, "grads", key)?;
@@ -165,7 +197,9 @@ fn check_conv1d_case(case: &Value, algorithm: ConvAlgorithm) -> Result<(), Strin
 
 fn check_conv1d_file(algorithm: ConvAlgorithm) {
     let fixture = load_fixture("conv1d.json");
-    let (passed, failures) = run_cases(&fixture, |case| check_conv1d_case(case, algorithm).map_err(|error| format!("{algorithm:?}: {error}")));
+    let (passed, failures) = run_cases(&fixture, |case| {
+        check_conv1d_case(case, algorithm).map_err(|error| format!("{algorithm:?}: {error}"))
+    });
     assert_all_passed(&fixture, passed, &failures);
 }
 
@@ -206,10 +240,19 @@ fn check_max_pool1d_case(case: &Value) -> Result<(), String> {
     let x = Tensor::from_array(float_field(case, "inputs", "x")?).requires_grad_(true);
 
     let (output, indices) = ops::max_pool1d_with_indices(&x, usize_param(case, "kernel_size")?, options);
-    compare("output", &output.to_array(), &parse_array(&case["output"]).map_err(|error| format!("output: {error}"))?)?;
-    let expected_indices = parse_indices(field(case, "extra", "indices")?).map_err(|error| format!("extra.indices: {error}"))?;
+    compare(
+        "output",
+        &output.to_array(),
+        &parse_array(&case["output"]).map_err(|error| format!("output: {error}"))?,
+    )?;
+    let expected_indices =
+        parse_indices(field(case, "extra", "indices")?).map_err(|error| format!("extra.indices: {error}"))?;
     if indices != expected_indices {
-        return Err(format!("indices are {:?}, expected {:?}", indices.iter().collect::<Vec<_>>(), expected_indices.iter().collect::<Vec<_>>()));
+        return Err(format!(
+            "indices are {:?}, expected {:?}",
+            indices.iter().collect::<Vec<_>>(),
+            expected_indices.iter().collect::<Vec<_>>()
+        ));
     }
 
     output.backward_with_grad(parse_array(&case["R"]).map_err(|error| format!("R: {error}"))?);
@@ -238,13 +281,21 @@ fn reversed(signal: &Array1<f64>) -> Array1<f64> {
 /// `convolve(R, reverse(b))`. The gradient of b is likewise valid-mode
 /// `convolve(R, reverse(a))`.
 fn check_convolve_case(case: &Value, algorithm: ConvAlgorithm) -> Result<(), String> {
-    let to_1d = |array: ArrayD<f64>| array.into_dimensionality::<ndarray::Ix1>().map_err(|error| format!("not 1-D: {error}"));
+    let to_1d = |array: ArrayD<f64>| {
+        array
+            .into_dimensionality::<ndarray::Ix1>()
+            .map_err(|error| format!("not 1-D: {error}"))
+    };
     let a = to_1d(float_field(case, "inputs", "a")?)?;
     let b = to_1d(float_field(case, "inputs", "b")?)?;
     let upstream = to_1d(parse_array(&case["R"]).map_err(|error| format!("R: {error}"))?)?;
 
     let full = convolve(a.view(), b.view(), ConvolveMode::Full, algorithm);
-    compare("output", &full.into_dyn(), &parse_array(&case["output"]).map_err(|error| format!("output: {error}"))?)?;
+    compare(
+        "output",
+        &full.into_dyn(),
+        &parse_array(&case["output"]).map_err(|error| format!("output: {error}"))?,
+    )?;
 
     let grad_a = convolve(upstream.view(), reversed(&b).view(), ConvolveMode::Valid, algorithm);
     compare("gradient of a", &grad_a.into_dyn(), &float_field(case, "grads", "a")?)?;
@@ -256,7 +307,8 @@ fn check_convolve_case(case: &Value, algorithm: ConvAlgorithm) -> Result<(), Str
 fn convolve_full_matches_numpy() {
     let fixture = load_fixture("convolve_full.json");
     for algorithm in ALGORITHMS {
-        let check = |case: &Value| check_convolve_case(case, algorithm).map_err(|error| format!("{algorithm:?}: {error}"));
+        let check =
+            |case: &Value| check_convolve_case(case, algorithm).map_err(|error| format!("{algorithm:?}: {error}"));
         let (passed, failures) = run_cases(&fixture, check);
         assert_all_passed(&fixture, passed, &failures);
     }
@@ -278,39 +330,109 @@ const UNMAPPED_ERRORS: [&str; 3] = ["negative_padding", "float_indices", "normal
 /// the op's name, the rule and the offending value. PyTorch's messages are
 /// worded differently, so they are not compared.
 const EXPECTED_FRAGMENTS: [(&str, &[&str]); 19] = [
-    ("max_pool1d padding_gt_half_kernel_k2_p2", &["max_pool1d", "padding must be at most half", "kernel_size 2", "padding 2"]),
-    ("max_pool1d padding_gt_half_kernel_k1_p1", &["max_pool1d", "padding must be at most half", "kernel_size 1", "padding 1"]),
-    ("max_pool1d stride_0", &["max_pool1d", "stride must be positive", "stride 0"]),
-    ("max_pool1d dilation_0", &["max_pool1d", "dilation must be positive", "dilation 0"]),
+    (
+        "max_pool1d padding_gt_half_kernel_k2_p2",
+        &[
+            "max_pool1d",
+            "padding must be at most half",
+            "kernel_size 2",
+            "padding 2",
+        ],
+    ),
+    (
+        "max_pool1d padding_gt_half_kernel_k1_p1",
+        &[
+            "max_pool1d",
+            "padding must be at most half",
+            "kernel_size 1",
+            "padding 1",
+        ],
+    ),
+    (
+        "max_pool1d stride_0",
+        &["max_pool1d", "stride must be positive", "stride 0"],
+    ),
+    (
+        "max_pool1d dilation_0",
+        &["max_pool1d", "dilation must be positive", "dilation 0"],
+    ),
     (
         "max_pool1d dilated_kernel_longer_than_input",
-        &["max_pool1d", "longer than the padded input", "input [1, 1, 4]", "kernel_size 3", "dilation 2"],
+        &[
+            "max_pool1d",
+            "longer than the padded input",
+            "input [1, 1, 4]",
+            "kernel_size 3",
+            "dilation 2",
+        ],
     ),
-    ("max_pool1d input_1d", &["max_pool1d", "input must be (N, C, L) or (C, L)", "input [5]"]),
-    ("conv1d kernel_longer_than_input", &["conv1d", "padded input length 3", "kernel span", "= 5"]),
-    ("conv1d dilated_kernel_longer_than_input", &["conv1d", "padded input length 5", "kernel span", "= 7"]),
-    ("conv1d groups_not_dividing_out_channels", &["conv1d", "groups = 2 must divide", "C_out = 3"]),
+    (
+        "max_pool1d input_1d",
+        &["max_pool1d", "input must be (N, C, L) or (C, L)", "input [5]"],
+    ),
+    (
+        "conv1d kernel_longer_than_input",
+        &["conv1d", "padded input length 3", "kernel span", "= 5"],
+    ),
+    (
+        "conv1d dilated_kernel_longer_than_input",
+        &["conv1d", "padded input length 5", "kernel span", "= 7"],
+    ),
+    (
+        "conv1d groups_not_dividing_out_channels",
+        &["conv1d", "groups = 2 must divide", "C_out = 3"],
+    ),
     ("conv1d groups_0", &["conv1d", "groups must be positive, got 0"]),
-    ("conv1d bias_length_mismatch", &["conv1d", "bias must have shape [3]", "got [2]"]),
+    (
+        "conv1d bias_length_mismatch",
+        &["conv1d", "bias must have shape [3]", "got [2]"],
+    ),
     ("conv1d dilation_0", &["conv1d", "dilation must be positive, got 0"]),
     ("conv1d weight_2d", &["conv1d", "weight must be 3-D", "weight [1, 2]"]),
-    ("batch_norm training_single_value_per_channel_3d_N1_L1", &["batch_norm", "more than 1 value per channel", "[1, 3, 1]"]),
-    ("batch_norm running_mean_wrong_length", &["batch_norm", "running_mean has shape [2]", "3 channels"]),
-    ("embedding index_eq_num_embeddings", &["embedding", "index 5", "out of range for 5 embeddings"]),
-    ("cross_entropy target_eq_num_classes", &["cross_entropy", "target 27", "out of range for 27 classes"]),
-    ("cross_entropy batch_size_mismatch", &["cross_entropy", "[3, 5]", "got [2]"]),
-    ("log_softmax dim_out_of_range", &["log_softmax", "dimension 2 is out of range"]),
+    (
+        "batch_norm training_single_value_per_channel_3d_N1_L1",
+        &["batch_norm", "more than 1 value per channel", "[1, 3, 1]"],
+    ),
+    (
+        "batch_norm running_mean_wrong_length",
+        &["batch_norm", "running_mean has shape [2]", "3 channels"],
+    ),
+    (
+        "embedding index_eq_num_embeddings",
+        &["embedding", "index 5", "out of range for 5 embeddings"],
+    ),
+    (
+        "cross_entropy target_eq_num_classes",
+        &["cross_entropy", "target 27", "out of range for 27 classes"],
+    ),
+    (
+        "cross_entropy batch_size_mismatch",
+        &["cross_entropy", "[3, 5]", "got [2]"],
+    ),
+    (
+        "log_softmax dim_out_of_range",
+        &["log_softmax", "dimension 2 is out of range"],
+    ),
 ];
 
 fn shape_param(params: &Value, key: &str) -> Result<Vec<usize>, String> {
     let list = params[key].as_array().ok_or(format!("params.{key} is not a list"))?;
-    list.iter().map(|v| v.as_u64().map(|s| s as usize).ok_or(format!("params.{key} has invalid size {v}"))).collect()
+    list.iter()
+        .map(|v| {
+            v.as_u64()
+                .map(|s| s as usize)
+                .ok_or(format!("params.{key} has invalid size {v}"))
+        })
+        .collect()
 }
 
 fn optional_usize(params: &Value, key: &str, default: usize) -> Result<usize, String> {
     match &params[key] {
         Value::Null => Ok(default),
-        value => value.as_u64().map(|v| v as usize).ok_or(format!("params.{key} = {value} is not a non-negative integer")),
+        value => value
+            .as_u64()
+            .map(|v| v as usize)
+            .ok_or(format!("params.{key} = {value} is not a non-negative integer")),
     }
 }
 
@@ -346,7 +468,10 @@ fn error_call(entry: &Value) -> Result<Option<Box<dyn Fn()>>, String> {
             let input = Tensor::<f64>::zeros(&shape_param(&params, "input_shape")?);
             let kernel = optional_usize(&params, "kernel_size", 0)?;
             let options = MaxPool1dOptions {
-                stride: params.get("stride").map(|_| optional_usize(&params, "stride", 0)).transpose()?,
+                stride: params
+                    .get("stride")
+                    .map(|_| optional_usize(&params, "stride", 0))
+                    .transpose()?,
                 padding: optional_usize(&params, "padding", 0)?,
                 dilation: optional_usize(&params, "dilation", 1)?,
                 ceil_mode: false,
@@ -363,7 +488,10 @@ fn error_call(entry: &Value) -> Result<Option<Box<dyn Fn()>>, String> {
                 None => vec![channels],
             };
             let (mean, var) = (Tensor::<f64>::zeros(&mean_shape), Tensor::<f64>::ones(&[channels]));
-            let options = BatchNormOptions { training: params["training"].as_bool().unwrap_or(false), ..Default::default() };
+            let options = BatchNormOptions {
+                training: params["training"].as_bool().unwrap_or(false),
+                ..Default::default()
+            };
             Box::new(move || {
                 ops::batch_norm(&input, Some(&mean), Some(&var), None, None, options);
             })
@@ -401,7 +529,10 @@ fn error_call(entry: &Value) -> Result<Option<Box<dyn Fn()>>, String> {
 fn expected_fragments(entry: &Value) -> Option<&'static [&'static str]> {
     let op = entry["op"].as_str().unwrap_or("");
     let key = format!("{} {}", op.rsplit('.').next().unwrap_or(op), case_name(entry));
-    EXPECTED_FRAGMENTS.iter().find(|(name, _)| *name == key).map(|(_, fragments)| *fragments)
+    EXPECTED_FRAGMENTS
+        .iter()
+        .find(|(name, _)| *name == key)
+        .map(|(_, fragments)| *fragments)
 }
 
 #[test]
@@ -424,10 +555,17 @@ fn rejected_calls_panic() {
             continue;
         };
         match catch_unwind(AssertUnwindSafe(|| call())) {
-            Ok(()) => failures.push(format!("{label}: returned normally, but PyTorch raises {:?}", entry["message"])),
+            Ok(()) => failures.push(format!(
+                "{label}: returned normally, but PyTorch raises {:?}",
+                entry["message"]
+            )),
             Err(payload) => {
                 let message = panic_text(payload.as_ref());
-                let missing: Vec<&str> = fragments.iter().copied().filter(|fragment| !message.contains(fragment)).collect();
+                let missing: Vec<&str> = fragments
+                    .iter()
+                    .copied()
+                    .filter(|fragment| !message.contains(fragment))
+                    .collect();
                 if missing.is_empty() {
                     checked += 1;
                 } else {
@@ -437,8 +575,22 @@ fn rejected_calls_panic() {
         }
     }
 
-    assert!(failures.is_empty(), "{} entries failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} entries failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     let (declared, unmapped) = (fixture.n_cases, UNMAPPED_ERRORS.len());
-    assert_eq!(fixture.cases.len(), declared, "errors.json: n_cases is {declared} but the file contains {} entries", fixture.cases.len());
-    assert_eq!(checked, declared - unmapped, "checked {checked} of {declared} entries ({unmapped} unmapped)");
+    assert_eq!(
+        fixture.cases.len(),
+        declared,
+        "errors.json: n_cases is {declared} but the file contains {} entries",
+        fixture.cases.len()
+    );
+    assert_eq!(
+        checked,
+        declared - unmapped,
+        "checked {checked} of {declared} entries ({unmapped} unmapped)"
+    );
 }

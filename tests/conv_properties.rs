@@ -80,12 +80,23 @@ impl Config {
     }
 
     fn options(&self, algorithm: ConvAlgorithm) -> Conv1dOptions {
-        Conv1dOptions { stride: self.stride, padding: self.padding, dilation: self.dilation, groups: self.groups, algorithm }
+        Conv1dOptions {
+            stride: self.stride,
+            padding: self.padding,
+            dilation: self.dilation,
+            groups: self.groups,
+            algorithm,
+        }
     }
 }
 
 fn padding_strategy() -> impl Strategy<Value = Padding> {
-    prop_oneof![(0..=3usize).prop_map(Padding::Zeros), Just(Padding::Valid), Just(Padding::Same), Just(Padding::Causal)]
+    prop_oneof![
+        (0..=3usize).prop_map(Padding::Zeros),
+        Just(Padding::Valid),
+        Just(Padding::Same),
+        Just(Padding::Causal)
+    ]
 }
 
 prop_compose! {
@@ -122,7 +133,8 @@ struct Values<T: Element> {
 
 fn draw_values<T: Element>(config: &Config) -> Values<T> {
     let mut rng = StdRng::seed_from_u64(config.seed);
-    let mut draw = |shape: &[usize]| ArrayD::from_shape_simple_fn(IxDyn(shape), || T::from_f64_lossy(rng.random_range(-1.0..1.0)));
+    let mut draw =
+        |shape: &[usize]| ArrayD::from_shape_simple_fn(IxDyn(shape), || T::from_f64_lossy(rng.random_range(-1.0..1.0)));
     let input = draw(&config.input_shape());
     let weight = draw(&[config.out_channels(), config.group_in, config.kernel]);
     let bias = config.bias.then(|| draw(&[config.out_channels()]));
@@ -133,7 +145,12 @@ fn draw_values<T: Element>(config: &Config) -> Values<T> {
         vec![config.batch, config.out_channels(), out_length]
     };
     let upstream = draw(&output_shape);
-    Values { input, weight, bias, upstream }
+    Values {
+        input,
+        weight,
+        bias,
+        upstream,
+    }
 }
 
 /// The output and the gradients of input, weight and bias of one path.
@@ -161,12 +178,18 @@ fn run<T: Element>(config: &Config, values: &Values<T>, algorithm: ConvAlgorithm
 }
 
 fn max_abs<T: Element>(values: &ArrayD<T>) -> f64 {
-    values.iter().map(|&v| v.to_f64().expect("a float converts to f64").abs()).fold(0.0, f64::max)
+    values
+        .iter()
+        .map(|&v| v.to_f64().expect("a float converts to f64").abs())
+        .fold(0.0, f64::max)
 }
 
 fn max_abs_difference<T: Element>(a: &ArrayD<T>, b: &ArrayD<T>) -> f64 {
     let to_f64 = |v: T| v.to_f64().expect("a float converts to f64");
-    a.iter().zip(b.iter()).map(|(&x, &y)| (to_f64(x) - to_f64(y)).abs()).fold(0.0, f64::max)
+    a.iter()
+        .zip(b.iter())
+        .map(|(&x, &y)| (to_f64(x) - to_f64(y)).abs())
+        .fold(0.0, f64::max)
 }
 
 fn check_fft_matches_direct<T: Element>(config: &Config, tolerance: f64) -> Result<(), TestCaseError> {
@@ -178,17 +201,32 @@ fn check_fft_matches_direct<T: Element>(config: &Config, tolerance: f64) -> Resu
     // Each quantity with the largest product term of its sum: output =
     // Σ weight · input, input gradient = Σ upstream · weight, weight
     // gradient = Σ upstream · input, bias gradient = Σ upstream.
-    let (input, weight, upstream) = (max_abs(&values.input), max_abs(&values.weight), max_abs(&values.upstream));
+    let (input, weight, upstream) = (
+        max_abs(&values.input),
+        max_abs(&values.weight),
+        max_abs(&values.upstream),
+    );
     let mut quantities = vec![
         ("output", &fft.output, &direct.output, weight * input),
         ("input gradient", &fft.grad_input, &direct.grad_input, upstream * weight),
-        ("weight gradient", &fft.grad_weight, &direct.grad_weight, upstream * input),
+        (
+            "weight gradient",
+            &fft.grad_weight,
+            &direct.grad_weight,
+            upstream * input,
+        ),
     ];
     if let (Some(fft_bias), Some(direct_bias)) = (&fft.grad_bias, &direct.grad_bias) {
         quantities.push(("bias gradient", fft_bias, direct_bias, upstream));
     }
     for (quantity, fft_value, direct_value, largest_term) in quantities {
-        prop_assert_eq!(fft_value.shape(), direct_value.shape(), "{} shapes differ for {:?}", quantity, config);
+        prop_assert_eq!(
+            fft_value.shape(),
+            direct_value.shape(),
+            "{} shapes differ for {:?}",
+            quantity,
+            config
+        );
         let error = max_abs_difference(fft_value, direct_value);
         let scale = max_abs(direct_value).max(largest_term);
         prop_assert!(
@@ -211,7 +249,12 @@ fn proptest_config() -> ProptestConfig {
     // the default 1024.
     // Failing inputs are not saved to a file: proptest prints the shrunk
     // configuration, and its seed field reproduces the values.
-    ProptestConfig { cases: CASES, max_global_rejects: 10 * CASES, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: CASES,
+        max_global_rejects: 10 * CASES,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 proptest! {

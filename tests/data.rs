@@ -15,10 +15,7 @@ impl TempFile {
     fn with_bytes(label: &str, bytes: &[u8]) -> TempFile {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let serial = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let name = format!(
-            "convgrad-data-test-{}-{serial}-{label}.txt",
-            std::process::id()
-        );
+        let name = format!("convgrad-data-test-{}-{serial}-{label}.txt", std::process::id());
         let path = std::env::temp_dir().join(name);
         std::fs::write(&path, bytes).expect("failed to write temp corpus file");
         TempFile { path }
@@ -67,10 +64,7 @@ fn corpus_of(words: &[String]) -> Corpus {
 fn vocab_boundary_first_then_sorted() {
     let vocab = Vocab::from_words(&["zed", "amy", "a-b c"]);
 
-    assert_eq!(
-        vocab.chars(),
-        &['.', ' ', '-', 'a', 'b', 'c', 'd', 'e', 'm', 'y', 'z']
-    );
+    assert_eq!(vocab.chars(), &['.', ' ', '-', 'a', 'b', 'c', 'd', 'e', 'm', 'y', 'z']);
     assert_eq!(vocab.len(), 11);
     assert!(!vocab.is_empty());
 }
@@ -117,9 +111,7 @@ fn vocab_encode_decode_round_trip() {
     for word in corpus.words() {
         let encoded = vocab.encode(word).unwrap();
         assert_eq!(encoded.len(), word.len());
-        assert!(encoded
-            .iter()
-            .all(|&index| index >= 1 && index < vocab.len()));
+        assert!(encoded.iter().all(|&index| index >= 1 && index < vocab.len()));
         assert_eq!(&vocab.decode(&encoded), word);
     }
 
@@ -145,9 +137,7 @@ fn vocab_encode_unknown_char_is_none() {
 }
 
 #[test]
-#[should_panic(
-    expected = "Vocab::decode: index 3 is out of range for a vocabulary of 3 characters"
-)]
+#[should_panic(expected = "Vocab::decode: index 3 is out of range for a vocabulary of 3 characters")]
 fn vocab_decode_out_of_range_panics() {
     let vocab = Vocab::from_words(&["ab"]);
     vocab.decode(&[1, 3]);
@@ -168,11 +158,7 @@ fn dataset_emma_pairs_block_size_3() {
     assert_eq!(dataset.block_size(), 3);
     assert_eq!(dataset.contexts().shape(), &[5, 3]);
     for (row, expected) in expected_contexts.iter().enumerate() {
-        assert_eq!(
-            dataset.contexts().row(row).to_vec(),
-            expected.to_vec(),
-            "row {row}"
-        );
+        assert_eq!(dataset.contexts().row(row).to_vec(), expected.to_vec(), "row {row}");
     }
     assert_eq!(dataset.targets().to_vec(), expected_targets.to_vec());
 }
@@ -301,10 +287,7 @@ fn sample_batch_rows_come_from_dataset() {
     let (contexts, targets) = dataset.sample_batch(&mut rng, 200);
     for row in 0..200 {
         let pair = (contexts.row(row).to_vec(), targets[row]);
-        assert!(
-            pairs.contains(&pair),
-            "sampled pair {pair:?} is not in the dataset"
-        );
+        assert!(pairs.contains(&pair), "sampled pair {pair:?} is not in the dataset");
     }
 }
 
@@ -318,10 +301,7 @@ fn sample_batch_draws_with_replacement() {
     let (_, targets) = dataset.sample_batch(&mut rng, 50);
     assert_eq!(targets.len(), 50);
     for target in [0, 1, 2] {
-        assert!(
-            targets.iter().any(|&t| t == target),
-            "target {target} never drawn"
-        );
+        assert!(targets.iter().any(|&t| t == target), "target {target} never drawn");
     }
 }
 
@@ -358,9 +338,7 @@ fn sample_batch_zero_size_panics() {
 }
 
 #[test]
-#[should_panic(
-    expected = "Dataset::sample_batch: cannot draw a batch of 4 from an empty dataset (len 0)"
-)]
+#[should_panic(expected = "Dataset::sample_batch: cannot draw a batch of 4 from an empty dataset (len 0)")]
 fn sample_batch_empty_dataset_panics() {
     let words: [&str; 0] = [];
     let vocab = Vocab::from_words(&words);
@@ -479,12 +457,7 @@ fn embedded_corpus_sorted_unique_lowercase() {
     let words = corpus.words();
 
     for pair in words.windows(2) {
-        assert!(
-            pair[0] < pair[1],
-            "{:?} is not before {:?}",
-            pair[0],
-            pair[1]
-        );
+        assert!(pair[0] < pair[1], "{:?} is not before {:?}", pair[0], pair[1]);
     }
     for word in words {
         assert!(word.chars().all(|ch| ch.is_ascii_lowercase()), "{word:?}");
@@ -582,16 +555,10 @@ fn from_path_non_ascii_words() {
 
 #[test]
 fn from_path_not_found_error() {
-    let path = std::env::temp_dir().join(format!(
-        "convgrad-data-test-{}-missing.txt",
-        std::process::id()
-    ));
+    let path = std::env::temp_dir().join(format!("convgrad-data-test-{}-missing.txt", std::process::id()));
     let err = Corpus::from_path(&path).unwrap_err();
 
-    assert!(
-        matches!(&err, DataError::NotFound { path: p } if p == &path),
-        "{err:?}"
-    );
+    assert!(matches!(&err, DataError::NotFound { path: p } if p == &path), "{err:?}");
     let message = err.to_string();
     assert!(message.contains("not found"), "{message}");
     assert!(message.contains(&path.display().to_string()), "{message}");
@@ -602,10 +569,7 @@ fn from_path_directory_io_error() {
     let dir = std::env::temp_dir();
     let err = Corpus::from_path(&dir).unwrap_err();
 
-    assert!(
-        matches!(&err, DataError::Io { path, .. } if path == &dir),
-        "{err:?}"
-    );
+    assert!(matches!(&err, DataError::Io { path, .. } if path == &dir), "{err:?}");
     assert!(err.source().is_some(), "Io error has no source");
     let message = err.to_string();
     assert!(message.contains("failed to read"), "{message}");
@@ -636,10 +600,7 @@ fn from_path_truncated_utf8_on_first_line() {
     let file = TempFile::with_bytes("truncated-utf8", b"zo\xc3\nbob\n");
     let err = Corpus::from_path(file.path()).unwrap_err();
 
-    assert!(
-        matches!(err, DataError::InvalidUtf8 { line: 1, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, DataError::InvalidUtf8 { line: 1, .. }), "{err:?}");
 }
 
 #[test]
@@ -660,10 +621,7 @@ fn from_path_empty_file_error() {
 fn from_text_empty_error() {
     for text in ["", "\u{feff}"] {
         let err = Corpus::from_text(text, "inline").unwrap_err();
-        assert!(
-            matches!(err, DataError::Empty { .. }),
-            "text {text:?}: {err:?}"
-        );
+        assert!(matches!(err, DataError::Empty { .. }), "text {text:?}: {err:?}");
     }
 }
 

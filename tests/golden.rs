@@ -34,7 +34,10 @@ const IGNORED_TARGET: usize = usize::MAX;
 fn parse_integers(array: &Value) -> Result<(Vec<usize>, Vec<i64>), String> {
     let shape = parse_shape(array)?;
     let data = array["data"].as_array().ok_or("array has no data list")?;
-    let values = data.iter().map(|v| v.as_i64().ok_or(format!("{v} is not an integer"))).collect::<Result<Vec<i64>, String>>()?;
+    let values = data
+        .iter()
+        .map(|v| v.as_i64().ok_or(format!("{v} is not an integer")))
+        .collect::<Result<Vec<i64>, String>>()?;
     Ok((shape, values))
 }
 
@@ -93,7 +96,11 @@ struct Report {
 
 impl Report {
     fn new(file: &'static str) -> Self {
-        Report { file, failures: Vec::new(), checked_cases: 0 }
+        Report {
+            file,
+            failures: Vec::new(),
+            checked_cases: 0,
+        }
     }
 
     fn fail(&mut self, case: &str, message: impl std::fmt::Display) {
@@ -104,7 +111,14 @@ impl Report {
     /// first mismatch, with the number of mismatching elements.
     fn compare(&mut self, case: &str, quantity: &str, actual: &ArrayD<f64>, expected: &ArrayD<f64>) {
         if actual.shape() != expected.shape() {
-            self.fail(case, format!("{quantity} has shape {:?}, expected {:?}", actual.shape(), expected.shape()));
+            self.fail(
+                case,
+                format!(
+                    "{quantity} has shape {:?}, expected {:?}",
+                    actual.shape(),
+                    expected.shape()
+                ),
+            );
             return;
         }
         let mismatches: Vec<(Vec<usize>, f64, f64)> = actual
@@ -157,7 +171,10 @@ fn check_file(file: &'static str, run: impl Fn(&Case) -> Result<Outcome, String>
     let mut report = Report::new(file);
     for json in &fixture.cases {
         let name = json["name"].as_str().unwrap_or("<unnamed>").to_string();
-        let case = Case { json, name: name.clone() };
+        let case = Case {
+            json,
+            name: name.clone(),
+        };
         let result = catch_unwind(AssertUnwindSafe(|| check_case(&case, &run, &mut report)));
         match result {
             Ok(Ok(())) => report.checked_cases += 1,
@@ -182,7 +199,11 @@ fn check_case(case: &Case, run: &impl Fn(&Case) -> Result<Outcome, String>, repo
     }
 
     if upstream.shape() != outcome.output.shape().as_slice() {
-        return Err(format!("R has shape {:?} but the output has shape {:?}", upstream.shape(), outcome.output.shape()));
+        return Err(format!(
+            "R has shape {:?} but the output has shape {:?}",
+            upstream.shape(),
+            outcome.output.shape()
+        ));
     }
     outcome.output.backward_with_grad(upstream);
 
@@ -200,7 +221,10 @@ fn check_case(case: &Case, run: &impl Fn(&Case) -> Result<Outcome, String>, repo
 }
 
 fn leaves_of(pairs: &[(&str, &Tensor<f64>)]) -> HashMap<String, Tensor<f64>> {
-    pairs.iter().map(|(name, tensor)| (name.to_string(), (*tensor).clone())).collect()
+    pairs
+        .iter()
+        .map(|(name, tensor)| (name.to_string(), (*tensor).clone()))
+        .collect()
 }
 
 // ---------------------------------------------------------------------- ops per file
@@ -215,12 +239,19 @@ fn run_linear(case: &Case) -> Result<Outcome, String> {
 
     let mut leaves = leaves_of(&[("x", &x), ("w", &w)]);
     leaves.extend(b.map(|b| ("b".to_string(), b)));
-    Ok(Outcome { output, leaves, after: Vec::new() })
+    Ok(Outcome {
+        output,
+        leaves,
+        after: Vec::new(),
+    })
 }
 
 fn run_embedding(case: &Case) -> Result<Outcome, String> {
     let (shape, values) = case.input_integers("idx")?;
-    let rows = values.iter().map(|&v| usize::try_from(v).map_err(|_| format!("negative index {v}"))).collect::<Result<Vec<usize>, String>>()?;
+    let rows = values
+        .iter()
+        .map(|&v| usize::try_from(v).map_err(|_| format!("negative index {v}")))
+        .collect::<Result<Vec<usize>, String>>()?;
     let indices = ArrayD::from_shape_vec(IxDyn(&shape), rows).map_err(|error| error.to_string())?;
     let padding_idx = match case.param("padding_idx") {
         Value::Null => None,
@@ -230,11 +261,18 @@ fn run_embedding(case: &Case) -> Result<Outcome, String> {
 
     let output = ops::embedding(&indices, &w, padding_idx);
 
-    Ok(Outcome { output, leaves: leaves_of(&[("w", &w)]), after: Vec::new() })
+    Ok(Outcome {
+        output,
+        leaves: leaves_of(&[("w", &w)]),
+        after: Vec::new(),
+    })
 }
 
 fn run_cross_entropy(case: &Case) -> Result<Outcome, String> {
-    let ignore_index = case.param("ignore_index").as_i64().ok_or("params.ignore_index is not an integer")?;
+    let ignore_index = case
+        .param("ignore_index")
+        .as_i64()
+        .ok_or("params.ignore_index is not an integer")?;
     let reduction = match case.param("reduction").as_str() {
         Some("mean") => Reduction::Mean,
         Some("sum") => Reduction::Sum,
@@ -253,26 +291,64 @@ fn run_cross_entropy(case: &Case) -> Result<Outcome, String> {
     let targets = ArrayD::from_shape_vec(IxDyn(&shape), targets).map_err(|error| error.to_string())?;
     // A negative ignore_index (PyTorch's default is -100) can only match the
     // targets mapped to IGNORED_TARGET above.
-    let ignore_index = if ignore_index < 0 { Some(IGNORED_TARGET) } else { Some(ignore_index as usize) };
+    let ignore_index = if ignore_index < 0 {
+        Some(IGNORED_TARGET)
+    } else {
+        Some(ignore_index as usize)
+    };
     let logits = case.leaf("logits")?;
 
-    let output = ops::cross_entropy(&logits, &targets, CrossEntropyOptions { reduction, ignore_index });
+    let output = ops::cross_entropy(
+        &logits,
+        &targets,
+        CrossEntropyOptions {
+            reduction,
+            ignore_index,
+        },
+    );
 
-    Ok(Outcome { output, leaves: leaves_of(&[("logits", &logits)]), after: Vec::new() })
+    Ok(Outcome {
+        output,
+        leaves: leaves_of(&[("logits", &logits)]),
+        after: Vec::new(),
+    })
 }
 
 fn run_batch_norm(case: &Case) -> Result<Outcome, String> {
-    let training = case.param("training").as_bool().ok_or("params.training is not a bool")?;
-    let momentum = case.param("momentum").as_f64().ok_or("params.momentum is not a number")?;
+    let training = case
+        .param("training")
+        .as_bool()
+        .ok_or("params.training is not a bool")?;
+    let momentum = case
+        .param("momentum")
+        .as_f64()
+        .ok_or("params.momentum is not a number")?;
     let eps = case.param("eps").as_f64().ok_or("params.eps is not a number")?;
     let affine = case.param("affine").as_bool().ok_or("params.affine is not a bool")?;
     let x = case.leaf("x")?;
     let running_mean = case.leaf("running_mean")?;
     let running_var = case.leaf("running_var")?;
-    let (weight, bias) = if affine { (Some(case.leaf("weight")?), Some(case.leaf("bias")?)) } else { (None, None) };
-    let options = BatchNormOptions { training, momentum, eps, layout: Layout::ChannelsFirst, variance_correction: 0 };
+    let (weight, bias) = if affine {
+        (Some(case.leaf("weight")?), Some(case.leaf("bias")?))
+    } else {
+        (None, None)
+    };
+    let options = BatchNormOptions {
+        training,
+        momentum,
+        eps,
+        layout: Layout::ChannelsFirst,
+        variance_correction: 0,
+    };
 
-    let output = ops::batch_norm(&x, Some(&running_mean), Some(&running_var), weight.as_ref(), bias.as_ref(), options);
+    let output = ops::batch_norm(
+        &x,
+        Some(&running_mean),
+        Some(&running_var),
+        weight.as_ref(),
+        bias.as_ref(),
+        options,
+    );
 
     let mut leaves = leaves_of(&[("x", &x)]);
     leaves.extend(weight.map(|w| ("weight".to_string(), w)));
@@ -284,7 +360,10 @@ fn run_batch_norm(case: &Case) -> Result<Outcome, String> {
 /// Runs the makemore lecture's BatchNorm1d: channels last, the unbiased
 /// variance to normalise, and running statistics that start at zeros and ones.
 fn run_batch_norm_lecture(case: &Case) -> Result<Outcome, String> {
-    let momentum = case.param("momentum").as_f64().ok_or("params.momentum is not a number")?;
+    let momentum = case
+        .param("momentum")
+        .as_f64()
+        .ok_or("params.momentum is not a number")?;
     let eps = case.param("eps").as_f64().ok_or("params.eps is not a number")?;
     let x = case.leaf("x")?;
     let gamma = case.leaf("gamma")?;
@@ -292,9 +371,22 @@ fn run_batch_norm_lecture(case: &Case) -> Result<Outcome, String> {
     let channels = *x.shape().last().ok_or("x is 0-dimensional")?;
     let running_mean = Tensor::<f64>::zeros(&[channels]);
     let running_var = Tensor::<f64>::ones(&[channels]);
-    let options = BatchNormOptions { training: true, momentum, eps, layout: Layout::ChannelsLast, variance_correction: 1 };
+    let options = BatchNormOptions {
+        training: true,
+        momentum,
+        eps,
+        layout: Layout::ChannelsLast,
+        variance_correction: 1,
+    };
 
-    let output = ops::batch_norm(&x, Some(&running_mean), Some(&running_var), Some(&gamma), Some(&beta), options);
+    let output = ops::batch_norm(
+        &x,
+        Some(&running_mean),
+        Some(&running_var),
+        Some(&gamma),
+        Some(&beta),
+        options,
+    );
 
     let leaves = leaves_of(&[("x", &x), ("gamma", &gamma), ("beta", &beta)]);
     let after = vec![("running_mean_after", running_mean), ("running_var_after", running_var)];
@@ -303,7 +395,12 @@ fn run_batch_norm_lecture(case: &Case) -> Result<Outcome, String> {
 
 fn run_unary(case: &Case) -> Result<Outcome, String> {
     let x = case.leaf("x")?;
-    let dim = || case.param("dim").as_i64().map(|d| d as isize).ok_or("params.dim is not an integer".to_string());
+    let dim = || {
+        case.param("dim")
+            .as_i64()
+            .map(|d| d as isize)
+            .ok_or("params.dim is not an integer".to_string())
+    };
     let output = match case.op() {
         "torch.log_softmax(dim=-1)" => ops::log_softmax(&x, dim()?),
         "torch.softmax(dim=-1)" => ops::softmax(&x, dim()?),
@@ -312,7 +409,11 @@ fn run_unary(case: &Case) -> Result<Outcome, String> {
         "torch.nn.functional.gelu(approximate='tanh')" => x.gelu_tanh(),
         other => return Err(format!("no convgrad op for {other:?}")),
     };
-    Ok(Outcome { output, leaves: leaves_of(&[("x", &x)]), after: Vec::new() })
+    Ok(Outcome {
+        output,
+        leaves: leaves_of(&[("x", &x)]),
+        after: Vec::new(),
+    })
 }
 
 /// Rejects a case whose `op` is not the one this file's runner implements.
@@ -334,30 +435,45 @@ fn expect_op<'a>(
 fn linear_matches_pytorch() {
     check_file(
         "linear.json",
-        expect_op("torch.nn.functional.linear (weight is (out_features, in_features): y = x W^T + b)", run_linear),
+        expect_op(
+            "torch.nn.functional.linear (weight is (out_features, in_features): y = x W^T + b)",
+            run_linear,
+        ),
     );
 }
 
 #[test]
 fn embedding_matches_pytorch() {
-    check_file("embedding.json", expect_op("torch.nn.functional.embedding", run_embedding));
+    check_file(
+        "embedding.json",
+        expect_op("torch.nn.functional.embedding", run_embedding),
+    );
 }
 
 #[test]
 fn cross_entropy_matches_pytorch() {
-    check_file("cross_entropy.json", expect_op("torch.nn.functional.cross_entropy", run_cross_entropy));
+    check_file(
+        "cross_entropy.json",
+        expect_op("torch.nn.functional.cross_entropy", run_cross_entropy),
+    );
 }
 
 #[test]
 fn batch_norm_matches_pytorch() {
-    check_file("batch_norm.json", expect_op("torch.nn.functional.batch_norm", run_batch_norm));
+    check_file(
+        "batch_norm.json",
+        expect_op("torch.nn.functional.batch_norm", run_batch_norm),
+    );
 }
 
 #[test]
 fn batch_norm_lecture_matches_reference() {
     check_file(
         "batch_norm_lecture.json",
-        expect_op("makemore part 5 lecture BatchNorm1d (unbiased variance in normalisation), training mode", run_batch_norm_lecture),
+        expect_op(
+            "makemore part 5 lecture BatchNorm1d (unbiased variance in normalisation), training mode",
+            run_batch_norm_lecture,
+        ),
     );
 }
 
@@ -379,9 +495,30 @@ fn comparison_reports_mismatches() {
     report.compare("wrong", "output", &wrong, &expected);
     report.compare("shape", "output", &ArrayD::zeros(IxDyn(&[1, 3])), &expected);
 
-    assert_eq!(exact_failures, 0, "identical arrays were reported: {:?}", report.failures);
-    assert_eq!(report.failures.len(), 2, "expected one failure per bad array: {:?}", report.failures);
-    assert!(report.failures[0].contains("self-test case wrong"), "message lacks file and case: {}", report.failures[0]);
-    assert!(report.failures[0].contains("3 of 3 elements differ"), "message lacks the count: {}", report.failures[0]);
-    assert!(report.failures[1].contains("has shape [1, 3], expected [3]"), "message lacks the shapes: {}", report.failures[1]);
+    assert_eq!(
+        exact_failures, 0,
+        "identical arrays were reported: {:?}",
+        report.failures
+    );
+    assert_eq!(
+        report.failures.len(),
+        2,
+        "expected one failure per bad array: {:?}",
+        report.failures
+    );
+    assert!(
+        report.failures[0].contains("self-test case wrong"),
+        "message lacks file and case: {}",
+        report.failures[0]
+    );
+    assert!(
+        report.failures[0].contains("3 of 3 elements differ"),
+        "message lacks the count: {}",
+        report.failures[0]
+    );
+    assert!(
+        report.failures[1].contains("has shape [1, 3], expected [3]"),
+        "message lacks the shapes: {}",
+        report.failures[1]
+    );
 }

@@ -8,7 +8,9 @@
 //! that gradient fails too.
 
 use convgrad::gradcheck::{check_gradients, GradcheckOptions};
-use convgrad::nn::{BatchNorm1d, BatchNorm1dConfig, Embedding, FlattenConsecutive, Layout, Linear, Module, Sequential, Tanh};
+use convgrad::nn::{
+    BatchNorm1d, BatchNorm1dConfig, Embedding, FlattenConsecutive, Layout, Linear, Module, Sequential, Tanh,
+};
 use convgrad::ops::{self, BatchNormOptions, CrossEntropyOptions, Reduction};
 use convgrad::Tensor;
 use ndarray::{ArrayD, Axis, IxDyn};
@@ -27,7 +29,9 @@ struct Draw {
 
 impl Draw {
     fn new(seed: u64) -> Self {
-        Draw { rng: StdRng::seed_from_u64(seed) }
+        Draw {
+            rng: StdRng::seed_from_u64(seed),
+        }
     }
 
     /// Draws a size in `low..=high`.
@@ -54,7 +58,11 @@ impl Draw {
     fn away_from_zero(&mut self, shape: &[usize], low: f64, high: f64) -> Tensor<f64> {
         let array = ArrayD::from_shape_simple_fn(IxDyn(shape), || {
             let magnitude = self.rng.random_range(low..high);
-            if self.rng.random::<bool>() { magnitude } else { -magnitude }
+            if self.rng.random::<bool>() {
+                magnitude
+            } else {
+                -magnitude
+            }
         });
         Tensor::from_array(array)
     }
@@ -75,7 +83,11 @@ impl Draw {
         let larger = squeeze(self, &full);
         let trailing = self.size(0, 3);
         let smaller = squeeze(self, &full[3 - trailing..]);
-        if self.coin() { (larger, smaller) } else { (smaller, larger) }
+        if self.coin() {
+            (larger, smaller)
+        } else {
+            (smaller, larger)
+        }
     }
 }
 
@@ -89,7 +101,10 @@ fn assert_gradients(label: &str, f: impl Fn(&[Tensor<f64>]) -> Tensor<f64>, inpu
     let report = check_gradients(f, inputs, GradcheckOptions::default())
         .unwrap_or_else(|error| panic!("{label}, input shapes {shapes:?}: {error}"));
 
-    assert_eq!(report.checked, elements, "{label}, input shapes {shapes:?}: not every input element was checked");
+    assert_eq!(
+        report.checked, elements,
+        "{label}, input shapes {shapes:?}: not every input element was checked"
+    );
 }
 
 /// Fixed broadcasting cases: each side stretched, both sides stretched, and
@@ -108,7 +123,8 @@ const BROADCAST_SHAPES: [(&[usize], &[usize]); 7] = [
 /// The right operand has magnitudes in [0.5, 2) so that it can divide.
 fn check_binary(label: &str, seed: u64, op: impl Fn(&Tensor<f64>, &Tensor<f64>) -> Tensor<f64>) {
     let mut draw = Draw::new(seed);
-    let mut pairs: Vec<(Vec<usize>, Vec<usize>)> = BROADCAST_SHAPES.iter().map(|(a, b)| (a.to_vec(), b.to_vec())).collect();
+    let mut pairs: Vec<(Vec<usize>, Vec<usize>)> =
+        BROADCAST_SHAPES.iter().map(|(a, b)| (a.to_vec(), b.to_vec())).collect();
     pairs.extend((0..TRIALS).map(|_| draw.broadcast_pair()));
 
     for (a_shape, b_shape) in pairs {
@@ -120,7 +136,12 @@ fn check_binary(label: &str, seed: u64, op: impl Fn(&Tensor<f64>, &Tensor<f64>) 
 
 /// Checks an elementwise op on random shapes of 0 to 3 dimensions, with
 /// inputs from `values`.
-fn check_unary(label: &str, seed: u64, values: impl Fn(&mut Draw, &[usize]) -> Tensor<f64>, op: impl Fn(&Tensor<f64>) -> Tensor<f64>) {
+fn check_unary(
+    label: &str,
+    seed: u64,
+    values: impl Fn(&mut Draw, &[usize]) -> Tensor<f64>,
+    op: impl Fn(&Tensor<f64>) -> Tensor<f64>,
+) {
     let mut draw = Draw::new(seed);
     for trial in 0..TRIALS {
         let ndim = trial % 4;
@@ -182,7 +203,9 @@ fn neg_gradient() {
 #[test]
 fn powf_several_exponents() {
     for (offset, exponent) in [2.0, 3.0, 0.5, -1.5, 1.7].into_iter().enumerate() {
-        check_unary(&format!("powf({exponent})"), 10 + offset as u64, positive, move |x| x.powf(exponent));
+        check_unary(&format!("powf({exponent})"), 10 + offset as u64, positive, move |x| {
+            x.powf(exponent)
+        });
     }
 }
 
@@ -196,9 +219,24 @@ fn sqrt_exp_log_gradients() {
 #[test]
 fn activation_gradients() {
     check_unary("tanh", 30, any_sign, Tensor::tanh);
-    check_unary("sigmoid", 31, |draw, shape| draw.uniform(shape, -6.0, 6.0), Tensor::sigmoid);
-    check_unary("relu", 32, |draw, shape| draw.away_from_zero(shape, 0.1, 2.0), Tensor::relu);
-    check_unary("gelu_tanh", 33, |draw, shape| draw.uniform(shape, -4.0, 4.0), Tensor::gelu_tanh);
+    check_unary(
+        "sigmoid",
+        31,
+        |draw, shape| draw.uniform(shape, -6.0, 6.0),
+        Tensor::sigmoid,
+    );
+    check_unary(
+        "relu",
+        32,
+        |draw, shape| draw.away_from_zero(shape, 0.1, 2.0),
+        Tensor::relu,
+    );
+    check_unary(
+        "gelu_tanh",
+        33,
+        |draw, shape| draw.uniform(shape, -4.0, 4.0),
+        Tensor::gelu_tanh,
+    );
 }
 
 // ---------------------------------------------------------------------- reductions
@@ -214,7 +252,11 @@ fn sum_over_dims() {
         for keepdim in [false, true] {
             let shape = draw.shape(3, 1, 5);
             let x = any_sign(&mut draw, &shape);
-            assert_gradients(&format!("sum({dims:?}, keepdim={keepdim})"), |t| t[0].sum(dims, keepdim), &[x]);
+            assert_gradients(
+                &format!("sum({dims:?}, keepdim={keepdim})"),
+                |t| t[0].sum(dims, keepdim),
+                &[x],
+            );
         }
     }
 }
@@ -226,7 +268,11 @@ fn mean_over_dims() {
         for keepdim in [false, true] {
             let shape = draw.shape(3, 1, 5);
             let x = any_sign(&mut draw, &shape);
-            assert_gradients(&format!("mean({dims:?}, keepdim={keepdim})"), |t| t[0].mean(dims, keepdim), &[x]);
+            assert_gradients(
+                &format!("mean({dims:?}, keepdim={keepdim})"),
+                |t| t[0].mean(dims, keepdim),
+                &[x],
+            );
         }
     }
 }
@@ -260,8 +306,11 @@ fn matmul_all_rank_pairs() {
     let mut draw = Draw::new(50);
     for _ in 0..TRIALS {
         let (batch, m, k, n) = (draw.size(1, 5), draw.size(1, 5), draw.size(1, 5), draw.size(1, 5));
-        let shape_pairs: [(Vec<usize>, Vec<usize>); 3] =
-            [(vec![m, k], vec![k, n]), (vec![batch, m, k], vec![k, n]), (vec![batch, m, k], vec![batch, k, n])];
+        let shape_pairs: [(Vec<usize>, Vec<usize>); 3] = [
+            (vec![m, k], vec![k, n]),
+            (vec![batch, m, k], vec![k, n]),
+            (vec![batch, m, k], vec![batch, k, n]),
+        ];
         for (a_shape, b_shape) in shape_pairs {
             let a = any_sign(&mut draw, &a_shape);
             let b = any_sign(&mut draw, &b_shape);
@@ -281,7 +330,11 @@ fn linear_with_and_without_bias() {
         let w = any_sign(&mut draw, &[out_features, in_features]);
         let b = any_sign(&mut draw, &[out_features]);
 
-        assert_gradients("linear with bias", |t| ops::linear(&t[0], &t[1], Some(&t[2])), &[x.clone(), w.clone(), b]);
+        assert_gradients(
+            "linear with bias",
+            |t| ops::linear(&t[0], &t[1], Some(&t[2])),
+            &[x.clone(), w.clone(), b],
+        );
         assert_gradients("linear without bias", |t| ops::linear(&t[0], &t[1], None), &[x, w]);
     }
 }
@@ -304,7 +357,14 @@ fn reshape_gradient() {
 #[test]
 fn permute_gradient() {
     let mut draw = Draw::new(61);
-    let orders: [&[isize]; 6] = [&[0, 1, 2], &[2, 0, 1], &[1, 2, 0], &[-1, -2, -3], &[0, -1, 1], &[1, 0, 2]];
+    let orders: [&[isize]; 6] = [
+        &[0, 1, 2],
+        &[2, 0, 1],
+        &[1, 2, 0],
+        &[-1, -2, -3],
+        &[0, -1, 1],
+        &[1, 0, 2],
+    ];
     for dims in orders {
         let shape = draw.shape(3, 1, 5);
         let x = any_sign(&mut draw, &shape);
@@ -321,7 +381,11 @@ fn transpose_gradient() {
     for (dim0, dim1) in [(0, 2), (-1, -2), (1, 0), (2, 2)] {
         let shape = draw.shape(3, 1, 5);
         let x = any_sign(&mut draw, &shape);
-        assert_gradients(&format!("transpose({dim0}, {dim1})"), |t| t[0].transpose(dim0, dim1), &[x]);
+        assert_gradients(
+            &format!("transpose({dim0}, {dim1})"),
+            |t| t[0].transpose(dim0, dim1),
+            &[x],
+        );
     }
 }
 
@@ -361,12 +425,25 @@ fn embedding_padding_idx() {
             let table = &(&t[0] * &keep) + &padding_row;
             ops::embedding(&indices, &table, Some(padding_idx))
         };
-        assert_gradients("embedding with padding_idx", with_constant_padding, std::slice::from_ref(&weight));
+        assert_gradients(
+            "embedding with padding_idx",
+            with_constant_padding,
+            std::slice::from_ref(&weight),
+        );
 
         let leaf = weight.detach().requires_grad_(true);
         ops::embedding(&indices, &leaf, Some(padding_idx)).sum_all().backward();
-        let padding_grad: Vec<f64> = leaf.grad().unwrap().index_axis(Axis(0), padding_idx).iter().copied().collect();
-        assert!(padding_grad.iter().all(|&g| g == 0.0), "padding row {padding_idx} got gradient {padding_grad:?}");
+        let padding_grad: Vec<f64> = leaf
+            .grad()
+            .unwrap()
+            .index_axis(Axis(0), padding_idx)
+            .iter()
+            .copied()
+            .collect();
+        assert!(
+            padding_grad.iter().all(|&g| g == 0.0),
+            "padding row {padding_idx} got gradient {padding_grad:?}"
+        );
     }
 }
 
@@ -386,7 +463,11 @@ fn log_softmax_several_dims() {
     for dim in [0, 1, 2, -1, -2] {
         let shape = draw.shape(3, 1, 5);
         let x = draw.uniform(&shape, -3.0, 3.0);
-        assert_gradients(&format!("log_softmax(dim={dim})"), |t| ops::log_softmax(&t[0], dim), &[x]);
+        assert_gradients(
+            &format!("log_softmax(dim={dim})"),
+            |t| ops::log_softmax(&t[0], dim),
+            &[x],
+        );
     }
 }
 
@@ -409,9 +490,16 @@ fn cross_entropy_all_options() {
 
         for reduction in [Reduction::Mean, Reduction::Sum, Reduction::None] {
             for ignore_index in [None, Some(ignored_class)] {
-                let options = CrossEntropyOptions { reduction, ignore_index };
+                let options = CrossEntropyOptions {
+                    reduction,
+                    ignore_index,
+                };
                 let label = format!("cross_entropy({reduction:?}, ignore_index={ignore_index:?})");
-                assert_gradients(&label, |t| ops::cross_entropy(&t[0], &targets, options), std::slice::from_ref(&logits));
+                assert_gradients(
+                    &label,
+                    |t| ops::cross_entropy(&t[0], &targets, options),
+                    std::slice::from_ref(&logits),
+                );
             }
         }
     }
@@ -427,10 +515,22 @@ struct Affine {
 }
 
 const AFFINE_VARIANTS: [Affine; 4] = [
-    Affine { weight: true, bias: true },
-    Affine { weight: true, bias: false },
-    Affine { weight: false, bias: true },
-    Affine { weight: false, bias: false },
+    Affine {
+        weight: true,
+        bias: true,
+    },
+    Affine {
+        weight: true,
+        bias: false,
+    },
+    Affine {
+        weight: false,
+        bias: true,
+    },
+    Affine {
+        weight: false,
+        bias: false,
+    },
 ];
 
 /// Checks `ops::batch_norm` on inputs of `input_shape`, with the input and
@@ -462,7 +562,10 @@ fn check_batch_norm(draw: &mut Draw, input_shape: &[usize], options: BatchNormOp
 #[test]
 fn batch_norm_training_channels_first() {
     let mut draw = Draw::new(80);
-    let options = BatchNormOptions { training: true, ..BatchNormOptions::default() };
+    let options = BatchNormOptions {
+        training: true,
+        ..BatchNormOptions::default()
+    };
     for affine in AFFINE_VARIANTS {
         let shape_2d = vec![draw.size(2, 5), draw.size(1, 4)];
         check_batch_norm(&mut draw, &shape_2d, options, affine);
@@ -474,7 +577,11 @@ fn batch_norm_training_channels_first() {
 #[test]
 fn batch_norm_training_channels_last() {
     let mut draw = Draw::new(81);
-    let options = BatchNormOptions { training: true, layout: Layout::ChannelsLast, ..BatchNormOptions::default() };
+    let options = BatchNormOptions {
+        training: true,
+        layout: Layout::ChannelsLast,
+        ..BatchNormOptions::default()
+    };
     for affine in AFFINE_VARIANTS {
         let shape = vec![draw.size(1, 4), draw.size(2, 4), draw.size(1, 4)];
         check_batch_norm(&mut draw, &shape, options, affine);
@@ -485,7 +592,12 @@ fn batch_norm_training_channels_last() {
 fn batch_norm_variance_correction_one() {
     let mut draw = Draw::new(82);
     for layout in [Layout::ChannelsFirst, Layout::ChannelsLast] {
-        let options = BatchNormOptions { training: true, layout, variance_correction: 1, ..BatchNormOptions::default() };
+        let options = BatchNormOptions {
+            training: true,
+            layout,
+            variance_correction: 1,
+            ..BatchNormOptions::default()
+        };
         for affine in [AFFINE_VARIANTS[0], AFFINE_VARIANTS[3]] {
             let shape_2d = vec![draw.size(2, 5), draw.size(1, 4)];
             check_batch_norm(&mut draw, &shape_2d, options, affine);
@@ -499,7 +611,11 @@ fn batch_norm_variance_correction_one() {
 fn batch_norm_eval_mode() {
     let mut draw = Draw::new(83);
     for layout in [Layout::ChannelsFirst, Layout::ChannelsLast] {
-        let options = BatchNormOptions { training: false, layout, ..BatchNormOptions::default() };
+        let options = BatchNormOptions {
+            training: false,
+            layout,
+            ..BatchNormOptions::default()
+        };
         for affine in AFFINE_VARIANTS {
             let shape_2d = vec![draw.size(1, 5), draw.size(1, 4)];
             check_batch_norm(&mut draw, &shape_2d, options, affine);
@@ -571,7 +687,10 @@ fn batch_norm_module_both_modes() {
             ];
             let running_mean = draw.uniform(&[channels], -0.5, 0.5);
             let running_var = draw.uniform(&[channels], 0.5, 2.0);
-            let config = BatchNorm1dConfig { layout, ..BatchNorm1dConfig::default() };
+            let config = BatchNorm1dConfig {
+                layout,
+                ..BatchNorm1dConfig::default()
+            };
 
             let forward = |t: &[Tensor<f64>]| {
                 let mut layer = BatchNorm1d::<f64>::with_config(channels, config);
@@ -584,7 +703,11 @@ fn batch_norm_module_both_modes() {
                 }
                 layer.forward(&t[0])
             };
-            assert_gradients(&format!("nn::BatchNorm1d({layout:?}, training={training})"), forward, &inputs);
+            assert_gradients(
+                &format!("nn::BatchNorm1d({layout:?}, training={training})"),
+                forward,
+                &inputs,
+            );
         }
     }
 }
@@ -632,14 +755,22 @@ fn sequential_wavenet_block() {
         let mut first = Linear::<f64>::new(2 * channels, hidden);
         first.weight = t[1].clone();
         first.bias = Some(t[2].clone());
-        let config = BatchNorm1dConfig { layout: Layout::ChannelsLast, ..BatchNorm1dConfig::default() };
+        let config = BatchNorm1dConfig {
+            layout: Layout::ChannelsLast,
+            ..BatchNorm1dConfig::default()
+        };
         let mut norm = BatchNorm1d::<f64>::with_config(hidden, config);
         norm.weight = Some(t[3].clone());
         norm.bias = Some(t[4].clone());
         let mut last = Linear::<f64>::new(hidden, outputs);
         last.weight = t[5].clone();
         last.bias = Some(t[6].clone());
-        let model = Sequential::new().push(FlattenConsecutive::new(2)).push(first).push(norm).push(Tanh).push(last);
+        let model = Sequential::new()
+            .push(FlattenConsecutive::new(2))
+            .push(first)
+            .push(norm)
+            .push(Tanh)
+            .push(last);
         model.forward(&t[0])
     };
     assert_gradients("nn::Sequential", forward, &inputs);
@@ -654,16 +785,27 @@ fn wrong_backward_is_rejected() {
     let x = Tensor::<f64>::from_vec(vec![0.5, -1.5, 2.0, 1.25], &[2, 2]);
     let wrong_square = |t: &[Tensor<f64>]| {
         let value = t[0].to_array().mapv(|v| v * v);
-        let backward: convgrad::BackwardFn<f64> = Box::new(|grad, _output, inputs| vec![Some(grad * &*inputs[0].data())]);
+        let backward: convgrad::BackwardFn<f64> =
+            Box::new(|grad, _output, inputs| vec![Some(grad * &*inputs[0].data())]);
         Tensor::from_op("wrong_square", value, vec![t[0].clone()], backward)
     };
 
-    let error = check_gradients(wrong_square, &[x], GradcheckOptions::default()).expect_err("a backward of x for x² must fail");
+    let error =
+        check_gradients(wrong_square, &[x], GradcheckOptions::default()).expect_err("a backward of x for x² must fail");
 
     assert_eq!(error.input, 0);
     assert_eq!(error.index, vec![0, 0]);
-    assert!((error.numeric - 2.0 * error.analytic).abs() < 1e-6, "expected numeric = 2 · analytic, got {error:?}");
-    assert!(error.analytic != 0.0, "the reported element should have a nonzero gradient, got {error:?}");
+    assert!(
+        (error.numeric - 2.0 * error.analytic).abs() < 1e-6,
+        "expected numeric = 2 · analytic, got {error:?}"
+    );
+    assert!(
+        error.analytic != 0.0,
+        "the reported element should have a nonzero gradient, got {error:?}"
+    );
     let message = error.to_string();
-    assert!(message.contains("gradient mismatch for input 0 at index [0, 0]"), "unexpected message: {message}");
+    assert!(
+        message.contains("gradient mismatch for input 0 at index [0, 0]"),
+        "unexpected message: {message}"
+    );
 }

@@ -4,7 +4,9 @@
 
 use convgrad::data::{Corpus, Dataset};
 use convgrad::models::{WaveNet, WaveNetConfig};
-use convgrad::nn::{BatchNorm1d, BatchNorm1dConfig, Embedding, FlattenConsecutive, Layout, Linear, Module, Sequential, Tanh};
+use convgrad::nn::{
+    BatchNorm1d, BatchNorm1dConfig, Embedding, FlattenConsecutive, Layout, Linear, Module, Sequential, Tanh,
+};
 use convgrad::ops::{cross_entropy, CrossEntropyOptions};
 use convgrad::optim::{Sgd, SgdConfig};
 use convgrad::{manual_seed, no_grad, Tensor};
@@ -96,7 +98,10 @@ fn known_input(shape: &[usize], layout: Layout, pass: usize) -> ArrayD<f64> {
 }
 
 fn channels_last() -> BatchNorm1dConfig {
-    BatchNorm1dConfig { layout: Layout::ChannelsLast, ..BatchNorm1dConfig::default() }
+    BatchNorm1dConfig {
+        layout: Layout::ChannelsLast,
+        ..BatchNorm1dConfig::default()
+    }
 }
 
 /// Runs three training passes on known inputs and compares the running
@@ -144,8 +149,16 @@ fn batchnorm_eval_uses_running_stats() {
     let mut bn = BatchNorm1d::<f64>::with_config(channels, channels_last());
     let weight = vec![1.5, -0.5, 2.0];
     let bias = vec![0.1, 0.2, -0.3];
-    bn.weight.as_ref().expect("affine by default").data_mut().assign(&ArrayD::from_shape_vec(IxDyn(&[3]), weight.clone()).unwrap());
-    bn.bias.as_ref().expect("affine by default").data_mut().assign(&ArrayD::from_shape_vec(IxDyn(&[3]), bias.clone()).unwrap());
+    bn.weight
+        .as_ref()
+        .expect("affine by default")
+        .data_mut()
+        .assign(&ArrayD::from_shape_vec(IxDyn(&[3]), weight.clone()).unwrap());
+    bn.bias
+        .as_ref()
+        .expect("affine by default")
+        .data_mut()
+        .assign(&ArrayD::from_shape_vec(IxDyn(&[3]), bias.clone()).unwrap());
     for pass in 0..3 {
         bn.forward(&Tensor::from_array(known_input(&[4, 5, 3], Layout::ChannelsLast, pass)));
     }
@@ -156,10 +169,28 @@ fn batchnorm_eval_uses_running_stats() {
     let input = known_input(&[2, 4, 3], Layout::ChannelsLast, 7);
     let output = bn.forward(&Tensor::from_array(input.clone())).to_vec();
 
-    let expected = normalise_with(&input, Layout::ChannelsLast, &running_mean, &running_var, &weight, &bias);
-    assert!(max_abs_diff(&output, &expected) < 1e-12, "eval output {output:?} differs from {expected:?}");
-    assert_eq!(bn.running_mean.as_ref().unwrap().to_vec(), running_mean, "eval changed running_mean");
-    assert_eq!(bn.running_var.as_ref().unwrap().to_vec(), running_var, "eval changed running_var");
+    let expected = normalise_with(
+        &input,
+        Layout::ChannelsLast,
+        &running_mean,
+        &running_var,
+        &weight,
+        &bias,
+    );
+    assert!(
+        max_abs_diff(&output, &expected) < 1e-12,
+        "eval output {output:?} differs from {expected:?}"
+    );
+    assert_eq!(
+        bn.running_mean.as_ref().unwrap().to_vec(),
+        running_mean,
+        "eval changed running_mean"
+    );
+    assert_eq!(
+        bn.running_var.as_ref().unwrap().to_vec(),
+        running_var,
+        "eval changed running_var"
+    );
 }
 
 #[test]
@@ -187,27 +218,45 @@ fn batchnorm_train_differs_from_eval() {
 
     // After one pass the running statistics are 0.9·(0, 1) + 0.1·batch, far
     // from the batch statistics, so the outputs differ by much more than rounding.
-    assert!(max_abs_diff(&train_output, &eval_output) > 0.1, "train and eval outputs are equal: {train_output:?}");
+    assert!(
+        max_abs_diff(&train_output, &eval_output) > 0.1,
+        "train and eval outputs are equal: {train_output:?}"
+    );
 }
 
 #[test]
 fn batchnorm_untracked_eval_uses_batch() {
-    let config = BatchNorm1dConfig { track_running_stats: false, ..BatchNorm1dConfig::default() };
+    let config = BatchNorm1dConfig {
+        track_running_stats: false,
+        ..BatchNorm1dConfig::default()
+    };
     let mut bn = BatchNorm1d::<f64>::with_config(3, config);
-    assert!(bn.running_mean.is_none(), "running_mean exists without track_running_stats");
-    assert!(bn.running_var.is_none(), "running_var exists without track_running_stats");
+    assert!(
+        bn.running_mean.is_none(),
+        "running_mean exists without track_running_stats"
+    );
+    assert!(
+        bn.running_var.is_none(),
+        "running_var exists without track_running_stats"
+    );
 
     bn.eval();
     let input = known_input(&[4, 3, 5], Layout::ChannelsFirst, 3);
     let output = bn.forward(&Tensor::from_array(input.clone())).to_vec();
     let (mean, biased, _) = channel_statistics(&input, Layout::ChannelsFirst, 3);
     let expected = normalise_with(&input, Layout::ChannelsFirst, &mean, &biased, &[1.0; 3], &[0.0; 3]);
-    assert!(max_abs_diff(&output, &expected) < 1e-12, "eval output {output:?} differs from {expected:?}");
+    assert!(
+        max_abs_diff(&output, &expected) < 1e-12,
+        "eval output {output:?} differs from {expected:?}"
+    );
 }
 
 #[test]
 fn batchnorm_without_affine_has_no_parameters() {
-    let config = BatchNorm1dConfig { affine: false, ..BatchNorm1dConfig::default() };
+    let config = BatchNorm1dConfig {
+        affine: false,
+        ..BatchNorm1dConfig::default()
+    };
     let bn = BatchNorm1d::<f32>::with_config(4, config);
     assert!(bn.named_parameters().is_empty(), "affine = false still has parameters");
     assert_eq!(bn.num_parameters(), 0);
@@ -229,7 +278,13 @@ fn batchnorm_zero_features_panics() {
 #[test]
 #[should_panic(expected = "BatchNorm1d: momentum must lie in [0, 1], got 1.5")]
 fn batchnorm_momentum_above_one_panics() {
-    BatchNorm1d::<f32>::with_config(3, BatchNorm1dConfig { momentum: 1.5, ..BatchNorm1dConfig::default() });
+    BatchNorm1d::<f32>::with_config(
+        3,
+        BatchNorm1dConfig {
+            momentum: 1.5,
+            ..BatchNorm1dConfig::default()
+        },
+    );
 }
 
 #[test]
@@ -260,9 +315,18 @@ fn embedding_rows_equal_weight_rows() {
     let weight = table.weight.to_array();
 
     assert_eq!(output.shape(), &[2, 2, 3]);
-    for ((i, j), &row) in indices.clone().into_dimensionality::<ndarray::Ix2>().unwrap().indexed_iter() {
+    for ((i, j), &row) in indices
+        .clone()
+        .into_dimensionality::<ndarray::Ix2>()
+        .unwrap()
+        .indexed_iter()
+    {
         for k in 0..3 {
-            assert_eq!(output[[i, j, k]], weight[[row, k]], "output[{i}, {j}, {k}] is not weight[{row}, {k}]");
+            assert_eq!(
+                output[[i, j, k]],
+                weight[[row, k]],
+                "output[{i}, {j}, {k}] is not weight[{row}, {k}]"
+            );
         }
     }
 }
@@ -287,8 +351,16 @@ fn embedding_padding_row_gets_no_gradient() {
     output.sum_all().backward();
 
     let grad = table.weight.grad().expect("weight has a gradient");
-    assert_eq!(grad.index_axis(Axis(0), 1).iter().copied().collect::<Vec<f64>>(), vec![0.0, 0.0], "padding row received a gradient");
-    assert_eq!(grad.index_axis(Axis(0), 2).iter().copied().collect::<Vec<f64>>(), vec![1.0, 1.0], "looked-up row lost its gradient");
+    assert_eq!(
+        grad.index_axis(Axis(0), 1).iter().copied().collect::<Vec<f64>>(),
+        vec![0.0, 0.0],
+        "padding row received a gradient"
+    );
+    assert_eq!(
+        grad.index_axis(Axis(0), 2).iter().copied().collect::<Vec<f64>>(),
+        vec![1.0, 1.0],
+        "looked-up row lost its gradient"
+    );
 }
 
 #[test]
@@ -357,18 +429,28 @@ fn linear_forward_matches_loops() {
     let expected = linear_by_loops(&x, &layer.weight.to_array(), &layer.bias.as_ref().unwrap().to_vec());
 
     assert_eq!(output.shape(), vec![5, 3]);
-    assert!(max_abs_diff(&output.to_vec(), &expected) < 1e-12, "got {:?}, expected {expected:?}", output.to_vec());
+    assert!(
+        max_abs_diff(&output.to_vec(), &expected) < 1e-12,
+        "got {:?}, expected {expected:?}",
+        output.to_vec()
+    );
 }
 
 #[test]
 fn linear_3d_input() {
     let layer = Linear::<f64>::new(4, 3);
-    let x = ArrayD::from_shape_fn(IxDyn(&[2, 5, 4]), |i| i[0] as f64 - 0.5 * i[1] as f64 + 0.25 * i[2] as f64);
+    let x = ArrayD::from_shape_fn(IxDyn(&[2, 5, 4]), |i| {
+        i[0] as f64 - 0.5 * i[1] as f64 + 0.25 * i[2] as f64
+    });
     let output = layer.forward(&Tensor::from_array(x.clone()));
     let expected = linear_by_loops(&x, &layer.weight.to_array(), &layer.bias.as_ref().unwrap().to_vec());
 
     assert_eq!(output.shape(), vec![2, 5, 3]);
-    assert!(max_abs_diff(&output.to_vec(), &expected) < 1e-12, "got {:?}, expected {expected:?}", output.to_vec());
+    assert!(
+        max_abs_diff(&output.to_vec(), &expected) < 1e-12,
+        "got {:?}, expected {expected:?}",
+        output.to_vec()
+    );
 }
 
 #[test]
@@ -390,7 +472,10 @@ fn linear_applied_twice_sums_gradients() {
 
     // hand-derived: dy/dw = (w·x + b) + w·x = 6.5 + 6 = 12.5, dy/db = w + 1 = 4.
     assert_eq!(layer.weight.grad().unwrap().into_raw_vec_and_offset().0, vec![12.5]);
-    assert_eq!(layer.bias.as_ref().unwrap().grad().unwrap().into_raw_vec_and_offset().0, vec![4.0]);
+    assert_eq!(
+        layer.bias.as_ref().unwrap().grad().unwrap().into_raw_vec_and_offset().0,
+        vec![4.0]
+    );
 }
 
 #[test]
@@ -416,7 +501,9 @@ fn flatten_consecutive_places_elements() {
     let (batch, time, channels) = (2, 6, 3);
     for n in [2, 3] {
         let input = counting_input(&[batch, time, channels]);
-        let output = FlattenConsecutive::new(n).forward(&Tensor::from_array(input.clone())).to_array();
+        let output = FlattenConsecutive::new(n)
+            .forward(&Tensor::from_array(input.clone()))
+            .to_array();
         assert_eq!(output.shape(), &[batch, time / n, n * channels], "shape for n = {n}");
         for b in 0..batch {
             for t in 0..time / n {
@@ -439,12 +526,19 @@ fn flatten_consecutive_places_elements() {
 #[test]
 fn flatten_consecutive_drops_time_dim() {
     let input = counting_input(&[2, 4, 3]);
-    let output = FlattenConsecutive::new(4).forward(&Tensor::from_array(input.clone())).to_array();
+    let output = FlattenConsecutive::new(4)
+        .forward(&Tensor::from_array(input.clone()))
+        .to_array();
     assert_eq!(output.shape(), &[2, 12]);
     for b in 0..2 {
         for j in 0..4 {
             for c in 0..3 {
-                assert_eq!(output[[b, j * 3 + c]], input[[b, j, c]], "output[{b}, {}] should be input[{b}, {j}, {c}]", j * 3 + c);
+                assert_eq!(
+                    output[[b, j * 3 + c]],
+                    input[[b, j, c]],
+                    "output[{b}, {}] should be input[{b}, {j}, {c}]",
+                    j * 3 + c
+                );
             }
         }
     }
@@ -465,13 +559,24 @@ fn flatten_consecutive_zero_n_panics() {
 // ---------------------------------------------------------------- Sequential
 
 fn small_stack() -> Sequential<f64> {
-    Sequential::new().push(Linear::new(3, 4)).push(Tanh).push(BatchNorm1d::new(4)).push(Linear::new(4, 2))
+    Sequential::new()
+        .push(Linear::new(3, 4))
+        .push(Tanh)
+        .push(BatchNorm1d::new(4))
+        .push(Linear::new(4, 2))
 }
 
 #[test]
 fn sequential_parameter_names() {
-    let names: Vec<String> = small_stack().named_parameters().into_iter().map(|(name, _)| name).collect();
-    assert_eq!(names, ["0.weight", "0.bias", "2.weight", "2.bias", "3.weight", "3.bias"]);
+    let names: Vec<String> = small_stack()
+        .named_parameters()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        names,
+        ["0.weight", "0.bias", "2.weight", "2.bias", "3.weight", "3.bias"]
+    );
 }
 
 #[test]
@@ -482,19 +587,35 @@ fn sequential_num_parameters_sums() {
 
 #[test]
 fn sequential_mode_reaches_nested_batchnorm() {
-    let inner = Sequential::<f64>::new().push(Linear::new(3, 4)).push(BatchNorm1d::new(4));
+    let inner = Sequential::<f64>::new()
+        .push(Linear::new(3, 4))
+        .push(BatchNorm1d::new(4));
     let mut model = Sequential::new().push(inner).push(Tanh);
-    let (name, running_mean) = model.named_buffers().into_iter().next().expect("the nested BatchNorm1d has buffers");
+    let (name, running_mean) = model
+        .named_buffers()
+        .into_iter()
+        .next()
+        .expect("the nested BatchNorm1d has buffers");
     assert_eq!(name, "0.1.running_mean");
-    let input = Tensor::from_array(ArrayD::from_shape_fn(IxDyn(&[5, 3]), |i| i[0] as f64 * 0.4 - i[1] as f64));
+    let input = Tensor::from_array(ArrayD::from_shape_fn(IxDyn(&[5, 3]), |i| {
+        i[0] as f64 * 0.4 - i[1] as f64
+    }));
 
     model.eval();
     model.forward(&input);
-    assert_eq!(running_mean.to_vec(), vec![0.0; 4], "eval() did not reach the nested BatchNorm1d");
+    assert_eq!(
+        running_mean.to_vec(),
+        vec![0.0; 4],
+        "eval() did not reach the nested BatchNorm1d"
+    );
 
     model.train();
     model.forward(&input);
-    assert_ne!(running_mean.to_vec(), vec![0.0; 4], "train() did not reach the nested BatchNorm1d");
+    assert_ne!(
+        running_mean.to_vec(),
+        vec![0.0; 4],
+        "train() did not reach the nested BatchNorm1d"
+    );
 }
 
 // ---------------------------------------------------------------- WaveNet
@@ -514,7 +635,11 @@ fn wavenet_default_parameter_count() {
 
 #[test]
 fn wavenet_parameter_names() {
-    let names: Vec<String> = WaveNet::<f32>::new(WaveNetConfig::default()).named_parameters().into_iter().map(|(name, _)| name).collect();
+    let names: Vec<String> = WaveNet::<f32>::new(WaveNetConfig::default())
+        .named_parameters()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
     assert_eq!(names[0], "embedding.weight");
     assert_eq!(names[1], "layers.1.weight");
 }
@@ -541,7 +666,10 @@ fn wavenet_initial_loss_near_uniform() {
 #[test]
 #[should_panic(expected = "WaveNet: block_size must be a power of two >= 2, got 6")]
 fn wavenet_block_size_six_panics() {
-    WaveNet::<f32>::new(WaveNetConfig { block_size: 6, ..WaveNetConfig::default() });
+    WaveNet::<f32>::new(WaveNetConfig {
+        block_size: 6,
+        ..WaveNetConfig::default()
+    });
 }
 
 #[test]
@@ -564,7 +692,11 @@ fn wavenet_seed_reproduces_build() {
 
 #[test]
 fn wavenet_named_buffers() {
-    let names: Vec<String> = WaveNet::<f32>::new(WaveNetConfig::default()).named_buffers().into_iter().map(|(name, _)| name).collect();
+    let names: Vec<String> = WaveNet::<f32>::new(WaveNetConfig::default())
+        .named_buffers()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
     // hand-derived: each level is [FlattenConsecutive, Linear, BatchNorm1d, Tanh],
     // so the BatchNorm1d layers sit at positions 2, 6 and 10.
     let expected: Vec<String> = [2, 6, 10]
@@ -604,18 +736,36 @@ fn assert_trajectory(actual: &[f64], expected: &[f64]) {
 #[test]
 fn sgd_plain_step() {
     let p = Tensor::<f64>::from_vec(vec![1.0, -2.0, 3.0], &[3]).requires_grad_(true);
-    let mut sgd = Sgd::new(vec![p.clone()], SgdConfig { lr: 0.1, ..SgdConfig::default() });
-    (&p * &Tensor::from_vec(vec![0.5, 1.0, -4.0], &[3])).sum_all().backward();
+    let mut sgd = Sgd::new(
+        vec![p.clone()],
+        SgdConfig {
+            lr: 0.1,
+            ..SgdConfig::default()
+        },
+    );
+    (&p * &Tensor::from_vec(vec![0.5, 1.0, -4.0], &[3]))
+        .sum_all()
+        .backward();
     sgd.step();
 
     // hand-derived: p - 0.1·g = [1 - 0.05, -2 - 0.1, 3 + 0.4].
-    assert!(max_abs_diff(&p.to_vec(), &[0.95, -2.1, 3.4]) < 1e-12, "got {:?}", p.to_vec());
+    assert!(
+        max_abs_diff(&p.to_vec(), &[0.95, -2.1, 3.4]) < 1e-12,
+        "got {:?}",
+        p.to_vec()
+    );
 }
 
 #[test]
 fn sgd_set_lr_takes_effect() {
     let p = Tensor::<f64>::from_vec(vec![1.0], &[1]).requires_grad_(true);
-    let mut sgd = Sgd::new(vec![p.clone()], SgdConfig { lr: 0.1, ..SgdConfig::default() });
+    let mut sgd = Sgd::new(
+        vec![p.clone()],
+        SgdConfig {
+            lr: 0.1,
+            ..SgdConfig::default()
+        },
+    );
     (&p * &Tensor::from_vec(vec![2.0], &[1])).sum_all().backward();
     sgd.step();
     sgd.set_lr(0.5);
@@ -623,12 +773,21 @@ fn sgd_set_lr_takes_effect() {
 
     assert_eq!(sgd.lr(), 0.5);
     // hand-derived: 1 - 0.1·2 - 0.5·2 = -0.2.
-    assert_close(p.item(), -0.2, 1e-12, "parameter after a step at lr 0.1 and one at lr 0.5");
+    assert_close(
+        p.item(),
+        -0.2,
+        1e-12,
+        "parameter after a step at lr 0.1 and one at lr 0.5",
+    );
 }
 
 #[test]
 fn sgd_momentum_sequence() {
-    let config = SgdConfig { lr: 0.1, momentum: 0.9, ..SgdConfig::default() };
+    let config = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        ..SgdConfig::default()
+    };
     // hand-derived: b = g on step 1 and b = 0.9·b + g after it, then p -= 0.1·b.
     // So b = 1, 2.9, 1.61 and p = 0.9, 0.61, 0.449.
     assert_trajectory(&sgd_trajectory(config, &GRADIENTS), &[0.9, 0.61, 0.449]);
@@ -636,7 +795,12 @@ fn sgd_momentum_sequence() {
 
 #[test]
 fn sgd_momentum_dampening_sequence() {
-    let config = SgdConfig { lr: 0.1, momentum: 0.9, dampening: 0.5, ..SgdConfig::default() };
+    let config = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        dampening: 0.5,
+        ..SgdConfig::default()
+    };
     // hand-derived: b = g on step 1 (no dampening), then b = 0.9·b + 0.5·g.
     // b = 1, 1.9, 1.21 and p = 0.9, 0.71, 0.589.
     assert_trajectory(&sgd_trajectory(config, &GRADIENTS), &[0.9, 0.71, 0.589]);
@@ -644,7 +808,12 @@ fn sgd_momentum_dampening_sequence() {
 
 #[test]
 fn sgd_nesterov_sequence() {
-    let config = SgdConfig { lr: 0.1, momentum: 0.9, nesterov: true, ..SgdConfig::default() };
+    let config = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        nesterov: true,
+        ..SgdConfig::default()
+    };
     // hand-derived: b as for plain momentum (1, 2.9, 1.61), update g + 0.9·b
     // = 1.9, 4.61, 0.449, so p = 0.81, 0.349, 0.3041.
     assert_trajectory(&sgd_trajectory(config, &GRADIENTS), &[0.81, 0.349, 0.3041]);
@@ -652,7 +821,11 @@ fn sgd_nesterov_sequence() {
 
 #[test]
 fn sgd_weight_decay_sequence() {
-    let config = SgdConfig { lr: 0.1, weight_decay: 0.5, ..SgdConfig::default() };
+    let config = SgdConfig {
+        lr: 0.1,
+        weight_decay: 0.5,
+        ..SgdConfig::default()
+    };
     // hand-derived: g' = g + 0.5·p = 1.5, 2.425, -0.69625, so
     // p = 0.85, 0.6075, 0.677125.
     assert_trajectory(&sgd_trajectory(config, &GRADIENTS), &[0.85, 0.6075, 0.677125]);
@@ -660,7 +833,12 @@ fn sgd_weight_decay_sequence() {
 
 #[test]
 fn sgd_momentum_weight_decay_sequence() {
-    let config = SgdConfig { lr: 0.1, momentum: 0.9, weight_decay: 0.5, ..SgdConfig::default() };
+    let config = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        weight_decay: 0.5,
+        ..SgdConfig::default()
+    };
     // hand-derived: g' = g + 0.5·p = 1.5, 2.425, -0.76375, then
     // b = 1.5, 3.775, 2.63375 and p = 0.85, 0.4725, 0.209125.
     assert_trajectory(&sgd_trajectory(config, &GRADIENTS), &[0.85, 0.4725, 0.209125]);
@@ -670,7 +848,12 @@ fn sgd_momentum_weight_decay_sequence() {
 fn sgd_skips_parameter_without_grad() {
     let used = Tensor::<f64>::from_vec(vec![1.0], &[1]).requires_grad_(true);
     let unused = Tensor::<f64>::from_vec(vec![5.0, 6.0], &[2]).requires_grad_(true);
-    let config = SgdConfig { lr: 0.1, momentum: 0.9, weight_decay: 0.5, ..SgdConfig::default() };
+    let config = SgdConfig {
+        lr: 0.1,
+        momentum: 0.9,
+        weight_decay: 0.5,
+        ..SgdConfig::default()
+    };
     let mut sgd = Sgd::new(vec![used.clone(), unused.clone()], config);
     for _ in 0..2 {
         sgd.zero_grad();
@@ -679,13 +862,23 @@ fn sgd_skips_parameter_without_grad() {
     }
 
     assert!(unused.grad().is_none(), "the unused parameter got a gradient");
-    assert_eq!(unused.to_vec(), vec![5.0, 6.0], "a parameter without a gradient changed");
+    assert_eq!(
+        unused.to_vec(),
+        vec![5.0, 6.0],
+        "a parameter without a gradient changed"
+    );
 }
 
 #[test]
 #[should_panic(expected = "Sgd::new: lr must be a finite value >= 0, got -0.1")]
 fn sgd_negative_lr_panics() {
-    Sgd::<f32>::new(Vec::new(), SgdConfig { lr: -0.1, ..SgdConfig::default() });
+    Sgd::<f32>::new(
+        Vec::new(),
+        SgdConfig {
+            lr: -0.1,
+            ..SgdConfig::default()
+        },
+    );
 }
 
 #[test]

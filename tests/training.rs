@@ -18,7 +18,10 @@ const BATCH_SIZE: usize = 32;
 /// Computes the mean cross-entropy over every pair of `dataset` without
 /// recording a graph.
 fn dataset_loss(model: &WaveNet<f32>, dataset: &Dataset) -> f64 {
-    let sum = CrossEntropyOptions { reduction: Reduction::Sum, ..CrossEntropyOptions::default() };
+    let sum = CrossEntropyOptions {
+        reduction: Reduction::Sum,
+        ..CrossEntropyOptions::default()
+    };
     no_grad(|| {
         let mut total = 0.0;
         let mut start = 0;
@@ -43,12 +46,22 @@ fn wavenet_learns_embedded_names() {
 
     manual_seed(SEED);
     let mut model = WaveNet::<f32>::new(config);
-    let mut optimizer = Sgd::new(model.parameters(), SgdConfig { lr: 0.1, ..SgdConfig::default() });
+    let mut optimizer = Sgd::new(
+        model.parameters(),
+        SgdConfig {
+            lr: 0.1,
+            ..SgdConfig::default()
+        },
+    );
     let mut rng = StdRng::seed_from_u64(SEED);
     let mut losses = Vec::with_capacity(STEPS);
     for _ in 0..STEPS {
         let (contexts, targets) = train.sample_batch(&mut rng, BATCH_SIZE);
-        let loss = cross_entropy(&model.forward(&contexts.into_dyn()), &targets, CrossEntropyOptions::default());
+        let loss = cross_entropy(
+            &model.forward(&contexts.into_dyn()),
+            &targets,
+            CrossEntropyOptions::default(),
+        );
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
@@ -57,7 +70,10 @@ fn wavenet_learns_embedded_names() {
 
     // A uniform guess over 27 characters scores ln 27 ≈ 3.296.
     let last_mean = losses[STEPS - 50..].iter().sum::<f64>() / 50.0;
-    assert!(last_mean < 2.6, "mean training loss of the last 50 steps is {last_mean}");
+    assert!(
+        last_mean < 2.6,
+        "mean training loss of the last 50 steps is {last_mean}"
+    );
 
     model.eval();
     let val_loss = dataset_loss(&model, &val);
@@ -78,7 +94,13 @@ fn tiny_mlp_memorises_pairs() {
     let mut parameters = embedding.parameters();
     parameters.extend(hidden.parameters());
     parameters.extend(head.parameters());
-    let mut optimizer = Sgd::new(parameters, SgdConfig { lr: 0.5, ..SgdConfig::default() });
+    let mut optimizer = Sgd::new(
+        parameters,
+        SgdConfig {
+            lr: 0.5,
+            ..SgdConfig::default()
+        },
+    );
     let initial_loss = cross_entropy(&forward(&inputs), &targets, CrossEntropyOptions::default()).item();
     let mut loss_value = initial_loss;
     for _ in 0..300 {
@@ -89,6 +111,9 @@ fn tiny_mlp_memorises_pairs() {
         loss_value = loss.item();
     }
 
-    assert!(initial_loss > 1.0, "the untrained model already fits the pairs: loss {initial_loss}");
+    assert!(
+        initial_loss > 1.0,
+        "the untrained model already fits the pairs: loss {initial_loss}"
+    );
     assert!(loss_value < 0.1, "loss after 300 full-batch steps is {loss_value}");
 }

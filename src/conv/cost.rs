@@ -22,7 +22,7 @@
 
 use super::fft::fast_length;
 use super::geometry::Geometry;
-use super::{ConvAlgorithm, Conv1dOptions};
+use super::{Conv1dOptions, ConvAlgorithm};
 
 // Per-unit times fitted by `cargo bench --bench conv_calibration` (f32,
 // one thread, 2-core AMD EPYC virtual machine); the measurements are in
@@ -54,7 +54,8 @@ pub struct CostFeatures {
 impl CostFeatures {
     pub(crate) fn of(geo: &Geometry) -> Self {
         let m = fast_length(geo.padded_length()) as f64;
-        let transforms = (geo.batch * geo.in_channels + geo.out_channels * geo.group_in + geo.batch * geo.out_channels) as f64;
+        let transforms =
+            (geo.batch * geo.in_channels + geo.out_channels * geo.group_in + geo.batch * geo.out_channels) as f64;
         CostFeatures {
             direct_macs: geo.direct_macs(),
             direct_overhead_units: if geo.uses_sliding() {
@@ -110,7 +111,11 @@ pub fn cost_features(input_shape: &[usize], weight_shape: &[usize], options: &Co
 /// As [`conv1d`](super::conv1d), for invalid shapes or options.
 pub fn auto_choice(input_shape: &[usize], weight_shape: &[usize], options: &Conv1dOptions) -> ConvAlgorithm {
     let geo = Geometry::new(&batched(input_shape), weight_shape, options);
-    if prefers_fft(&geo) { ConvAlgorithm::Fft } else { ConvAlgorithm::Direct }
+    if prefers_fft(&geo) {
+        ConvAlgorithm::Fft
+    } else {
+        ConvAlgorithm::Direct
+    }
 }
 
 fn batched(shape: &[usize]) -> Vec<usize> {

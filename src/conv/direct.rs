@@ -35,7 +35,8 @@ pub(crate) fn forward<T: Element>(geo: &Geometry, x: &[T], w: &[T], bias: Option
             im2col(geo, x, group, start, cols, col);
             let w_g = weight_matrix(geo, w, group);
             let col_view = ArrayView2::from_shape((rows, cols), &col[..rows * cols]).expect("chunk shape");
-            let mut out_view = ArrayViewMut2::from_shape((geo.group_out, cols), &mut out[..geo.group_out * cols]).expect("chunk shape");
+            let mut out_view = ArrayViewMut2::from_shape((geo.group_out, cols), &mut out[..geo.group_out * cols])
+                .expect("chunk shape");
             general_mat_mul(T::one(), &w_g, &col_view, T::zero(), &mut out_view);
             scatter_output(geo, group, start, cols, &out[..geo.group_out * cols], &mut y);
         }
@@ -57,7 +58,8 @@ pub(crate) fn grad_input<T: Element>(geo: &Geometry, grad: &[T], w: &[T]) -> Vec
         for group in 0..geo.groups {
             gather_output(geo, group, start, cols, grad, &mut out[..geo.group_out * cols]);
             let w_g = weight_matrix(geo, w, group);
-            let g_view = ArrayView2::from_shape((geo.group_out, cols), &out[..geo.group_out * cols]).expect("chunk shape");
+            let g_view =
+                ArrayView2::from_shape((geo.group_out, cols), &out[..geo.group_out * cols]).expect("chunk shape");
             let mut col_view = ArrayViewMut2::from_shape((rows, cols), &mut col[..rows * cols]).expect("chunk shape");
             general_mat_mul(T::one(), &w_g.t(), &g_view, T::zero(), &mut col_view);
             col2im_add(geo, group, start, cols, &col[..rows * cols], &mut gx);
@@ -78,7 +80,8 @@ pub(crate) fn grad_weight<T: Element>(geo: &Geometry, grad: &[T], x: &[T]) -> Ve
             im2col(geo, x, group, start, cols, col);
             gather_output(geo, group, start, cols, grad, &mut out[..geo.group_out * cols]);
             let col_view = ArrayView2::from_shape((rows, cols), &col[..rows * cols]).expect("chunk shape");
-            let g_view = ArrayView2::from_shape((geo.group_out, cols), &out[..geo.group_out * cols]).expect("chunk shape");
+            let g_view =
+                ArrayView2::from_shape((geo.group_out, cols), &out[..geo.group_out * cols]).expect("chunk shape");
             let block = &mut gw[group * geo.group_out * rows..(group + 1) * geo.group_out * rows];
             let mut gw_view = ArrayViewMut2::from_shape((geo.group_out, rows), block).expect("group block");
             general_mat_mul(T::one(), &g_view, &col_view.t(), T::one(), &mut gw_view);

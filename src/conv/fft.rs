@@ -61,7 +61,13 @@ impl<T: Element> Transforms<T> {
             (planner.plan_fft_forward(len), planner.plan_fft_inverse(len))
         };
         let scratch_len = forward.get_scratch_len().max(inverse.get_scratch_len());
-        Transforms { len, forward, inverse, signal: vec![T::zero(); len], scratch: vec![Complex::default(); scratch_len] }
+        Transforms {
+            len,
+            forward,
+            inverse,
+            signal: vec![T::zero(); len],
+            scratch: vec![Complex::default(); scratch_len],
+        }
     }
 
     /// Number of complex bins of a spectrum: M/2 + 1.
@@ -99,7 +105,9 @@ fn input_spectra<T: Element>(geo: &Geometry, x: &[T], fft: &mut Transforms<T>) -
     let mut spectra = vec![Complex::default(); geo.batch * geo.in_channels * bins];
     for (row, spectrum) in spectra.chunks_mut(bins).enumerate() {
         let signal = &x[row * geo.length..(row + 1) * geo.length];
-        fft.forward_into(spectrum, |buffer| buffer[geo.pad_left..geo.pad_left + geo.length].copy_from_slice(signal));
+        fft.forward_into(spectrum, |buffer| {
+            buffer[geo.pad_left..geo.pad_left + geo.length].copy_from_slice(signal)
+        });
     }
     spectra
 }

@@ -41,7 +41,12 @@ impl Geometry {
         let &[out_channels, group_in, kernel] = weight else {
             fail("weight must be 3-D (C_out, C_in / groups, K)".to_string())
         };
-        let Conv1dOptions { stride, dilation, groups, .. } = *options;
+        let Conv1dOptions {
+            stride,
+            dilation,
+            groups,
+            ..
+        } = *options;
         if stride == 0 {
             fail("stride must be positive, got 0".to_string());
         }
@@ -55,7 +60,9 @@ impl Geometry {
             fail("the weight has a zero-sized dimension".to_string());
         }
         if in_channels % groups != 0 || out_channels % groups != 0 {
-            fail(format!("groups = {groups} must divide both C_in = {in_channels} and C_out = {out_channels}"));
+            fail(format!(
+                "groups = {groups} must divide both C_in = {in_channels} and C_out = {out_channels}"
+            ));
         }
         if group_in * groups != in_channels {
             fail(format!(
@@ -116,7 +123,11 @@ impl Geometry {
 
     /// Multiply-adds of one direct forward pass.
     pub fn direct_macs(&self) -> f64 {
-        self.batch as f64 * self.out_channels as f64 * self.group_in as f64 * self.kernel as f64 * self.out_length as f64
+        self.batch as f64
+            * self.out_channels as f64
+            * self.group_in as f64
+            * self.kernel as f64
+            * self.out_length as f64
     }
 
     /// The input index read by output step `t` and kernel tap `k`, or `None`

@@ -98,7 +98,13 @@ pub struct Conv1dOptions {
 
 impl Default for Conv1dOptions {
     fn default() -> Self {
-        Conv1dOptions { stride: 1, padding: Padding::Zeros(0), dilation: 1, groups: 1, algorithm: ConvAlgorithm::Auto }
+        Conv1dOptions {
+            stride: 1,
+            padding: Padding::Zeros(0),
+            dilation: 1,
+            groups: 1,
+            algorithm: ConvAlgorithm::Auto,
+        }
     }
 }
 
@@ -109,7 +115,12 @@ impl Default for Conv1dOptions {
 /// As [`conv1d`], for invalid options or a kernel longer than the padded
 /// input.
 pub fn conv1d_output_length(length: usize, kernel_size: usize, options: &Conv1dOptions) -> usize {
-    Geometry::new(&[1, 1, length], &[1, 1, kernel_size], &Conv1dOptions { groups: 1, ..*options }).out_length
+    Geometry::new(
+        &[1, 1, length],
+        &[1, 1, kernel_size],
+        &Conv1dOptions { groups: 1, ..*options },
+    )
+    .out_length
 }
 
 /// `torch.nn.functional.conv1d`: the cross-correlation
@@ -143,14 +154,22 @@ pub fn conv1d_output_length(length: usize, kernel_size: usize, options: &Conv1dO
 /// `Padding::Same` is combined with a stride above 1, or the dilated kernel
 /// is longer than the padded input. The message prints every shape and
 /// option.
-pub fn conv1d<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&Tensor<T>>, options: Conv1dOptions) -> Tensor<T> {
+pub fn conv1d<T: Element>(
+    input: &Tensor<T>,
+    weight: &Tensor<T>,
+    bias: Option<&Tensor<T>>,
+    options: Conv1dOptions,
+) -> Tensor<T> {
     let input_shape = input.shape();
     let batched_shape = match input_shape[..] {
         [c, l] => vec![1, c, l],
         [_, _, _] => input_shape.clone(),
         _ => crate::fail(
             "conv1d",
-            format!("input must be (N, C_in, L) or (C_in, L), got shape {input_shape:?} (weight {:?})", weight.shape()),
+            format!(
+                "input must be (N, C_in, L) or (C_in, L), got shape {input_shape:?} (weight {:?})",
+                weight.shape()
+            ),
         ),
     };
     let geo = Geometry::new(&batched_shape, &weight.shape(), &options);
@@ -158,7 +177,12 @@ pub fn conv1d<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&T
         if bias.shape() != [geo.out_channels] {
             crate::fail(
                 "conv1d",
-                format!("bias must have shape [{}] (C_out of weight {:?}), got {:?}", geo.out_channels, weight.shape(), bias.shape()),
+                format!(
+                    "bias must have shape [{}] (C_out of weight {:?}), got {:?}",
+                    geo.out_channels,
+                    weight.shape(),
+                    bias.shape()
+                ),
             );
         }
     }
@@ -166,7 +190,10 @@ pub fn conv1d<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&T
     let value = {
         let (x, w) = (input.data(), weight.data());
         let (x, w) = (x.as_standard_layout(), w.as_standard_layout());
-        let (x, w) = (x.as_slice().expect("standard layout"), w.as_slice().expect("standard layout"));
+        let (x, w) = (
+            x.as_slice().expect("standard layout"),
+            w.as_slice().expect("standard layout"),
+        );
         let b = bias.map(Tensor::to_vec);
         let y = match options.algorithm.resolve(&geo) {
             ConvAlgorithm::Fft => fft::forward(&geo, x, w, b.as_deref()),
@@ -192,7 +219,10 @@ pub fn conv1d<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&T
             let g = grad.as_slice().expect("standard layout");
             let (x, w) = (inputs[0].data(), inputs[1].data());
             let (x, w) = (x.as_standard_layout(), w.as_standard_layout());
-            let (x, w) = (x.as_slice().expect("standard layout"), w.as_slice().expect("standard layout"));
+            let (x, w) = (
+                x.as_slice().expect("standard layout"),
+                w.as_slice().expect("standard layout"),
+            );
             let (need_input, need_weight) = (inputs[0].requires_grad(), inputs[1].requires_grad());
 
             let (grad_input, grad_weight) = match algorithm.resolve(&geo) {
@@ -207,7 +237,9 @@ pub fn conv1d<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&T
                 grad_weight.map(|gw| ArrayD::from_shape_vec(IxDyn(&inputs[1].shape()), gw).expect("weight size")),
             ];
             if let Some(bias) = inputs.get(2) {
-                grads.push(bias.requires_grad().then(|| ArrayD::from_shape_vec(IxDyn(&[geo.out_channels]), direct::grad_bias(&geo, g)).expect("C_out")));
+                grads.push(bias.requires_grad().then(|| {
+                    ArrayD::from_shape_vec(IxDyn(&[geo.out_channels]), direct::grad_bias(&geo, g)).expect("C_out")
+                }));
             }
             grads
         }),

@@ -45,9 +45,21 @@ pub enum ConvolveMode {
 ///
 /// # Panics
 /// If either signal is empty.
-pub fn convolve<T: Element>(a: ArrayView1<'_, T>, b: ArrayView1<'_, T>, mode: ConvolveMode, method: ConvAlgorithm) -> Array1<T> {
+pub fn convolve<T: Element>(
+    a: ArrayView1<'_, T>,
+    b: ArrayView1<'_, T>,
+    mode: ConvolveMode,
+    method: ConvAlgorithm,
+) -> Array1<T> {
     if a.is_empty() || b.is_empty() {
-        crate::fail("convolve", format!("both signals must be non-empty, got lengths {} and {}", a.len(), b.len()));
+        crate::fail(
+            "convolve",
+            format!(
+                "both signals must be non-empty, got lengths {} and {}",
+                a.len(),
+                b.len()
+            ),
+        );
     }
     let (long, short) = (a.len().max(b.len()), a.len().min(b.len()));
     let (start, len) = match mode {
@@ -57,7 +69,10 @@ pub fn convolve<T: Element>(a: ArrayView1<'_, T>, b: ArrayView1<'_, T>, mode: Co
     };
     let a = a.as_standard_layout();
     let b = b.as_standard_layout();
-    let (a, b) = (a.as_slice().expect("standard layout"), b.as_slice().expect("standard layout"));
+    let (a, b) = (
+        a.as_slice().expect("standard layout"),
+        b.as_slice().expect("standard layout"),
+    );
     let values = match resolve(method, a.len(), b.len(), len) {
         ConvAlgorithm::Fft => fft_convolve(a, b, start, len),
         _ => direct_convolve(a, b, start, len),
@@ -70,7 +85,11 @@ fn resolve(method: ConvAlgorithm, len_a: usize, len_b: usize, out_len: usize) ->
         ConvAlgorithm::Auto => {
             let direct = super::cost::signal_direct_cost(len_a, len_b, out_len);
             let fft = super::cost::signal_fft_cost(len_a + len_b - 1);
-            if fft < direct { ConvAlgorithm::Fft } else { ConvAlgorithm::Direct }
+            if fft < direct {
+                ConvAlgorithm::Fft
+            } else {
+                ConvAlgorithm::Direct
+            }
         }
         chosen => chosen,
     }
@@ -111,7 +130,12 @@ unsafe fn direct_convolve_avx2_fma<T: Element>(a: &[T], b: &[T], start: usize, l
 /// operation (a single rounding), which is fast only where the processor has
 /// FMA.
 #[inline(always)]
-fn direct_convolve_blocked<T: Element, const FUSED: bool, const BLOCK: usize>(a: &[T], b: &[T], start: usize, len: usize) -> Vec<T> {
+fn direct_convolve_blocked<T: Element, const FUSED: bool, const BLOCK: usize>(
+    a: &[T],
+    b: &[T],
+    start: usize,
+    len: usize,
+) -> Vec<T> {
     let (signal, taps) = if a.len() >= b.len() { (a, b) } else { (b, a) };
     let multiply_add = |acc: T, tap: T, x: T| if FUSED { tap.mul_add(x, acc) } else { acc + tap * x };
     let last_signal = signal.len() - 1;

@@ -50,7 +50,13 @@ pub(crate) fn grad_input<T: Element>(geo: &Geometry, grad: &[T], w: &[T]) -> Vec
             for o in group * geo.group_out..(group + 1) * geo.group_out {
                 let taps = &w[(o * geo.group_in + ci) * geo.kernel..][..geo.kernel];
                 reversed.iter_mut().zip(taps.iter().rev()).for_each(|(r, &t)| *r = t);
-                sliding_dot(&mut padded_grad, &reversed, &upsampled[o * source_length..][..source_length], 1, geo.dilation);
+                sliding_dot(
+                    &mut padded_grad,
+                    &reversed,
+                    &upsampled[o * source_length..][..source_length],
+                    1,
+                    geo.dilation,
+                );
             }
             gx[(n * geo.in_channels + c) * geo.length..][..geo.length]
                 .copy_from_slice(&padded_grad[geo.pad_left..geo.pad_left + geo.length]);
@@ -77,7 +83,8 @@ fn for_each_channel_pair<T: Element>(geo: &Geometry, x: &[T], mut f: impl FnMut(
     for n in 0..geo.batch {
         for c in 0..geo.in_channels {
             let (group, ci) = (c / geo.group_in, c % geo.group_in);
-            padded[geo.pad_left..geo.pad_left + geo.length].copy_from_slice(&x[(n * geo.in_channels + c) * geo.length..][..geo.length]);
+            padded[geo.pad_left..geo.pad_left + geo.length]
+                .copy_from_slice(&x[(n * geo.in_channels + c) * geo.length..][..geo.length]);
             for o in group * geo.group_out..(group + 1) * geo.group_out {
                 f(n, o, ci, &padded);
             }
@@ -115,7 +122,13 @@ unsafe fn sliding_dot_avx2_fma<T: Element>(out: &mut [T], taps: &[T], src: &[T],
 /// The contiguous case (`out_step == 1`) accumulates `BLOCK` outputs
 /// together in registers; the rest are plain dot products.
 #[inline(always)]
-fn sliding_dot_generic<T: Element, const FUSED: bool, const BLOCK: usize>(out: &mut [T], taps: &[T], src: &[T], out_step: usize, tap_step: usize) {
+fn sliding_dot_generic<T: Element, const FUSED: bool, const BLOCK: usize>(
+    out: &mut [T],
+    taps: &[T],
+    src: &[T],
+    out_step: usize,
+    tap_step: usize,
+) {
     let multiply_add = |acc: T, tap: T, x: T| if FUSED { tap.mul_add(x, acc) } else { acc + tap * x };
     let full_blocks = if out_step == 1 { out.len() / BLOCK } else { 0 };
     for block in 0..full_blocks {

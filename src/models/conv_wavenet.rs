@@ -33,21 +33,42 @@ impl<T: Element> ConvWaveNet<T> {
     /// # Panics
     /// If a size is 0 or `block_size` is not a power of two of at least 2.
     pub fn new(config: WaveNetConfig, algorithm: ConvAlgorithm) -> Self {
-        let WaveNetConfig { vocab_size, block_size, n_embd, n_hidden } = config;
+        let WaveNetConfig {
+            vocab_size,
+            block_size,
+            n_embd,
+            n_hidden,
+        } = config;
         if block_size < 2 || !block_size.is_power_of_two() {
-            crate::fail("ConvWaveNet", format!("block_size must be a power of two >= 2, got {block_size}"));
+            crate::fail(
+                "ConvWaveNet",
+                format!("block_size must be a power of two >= 2, got {block_size}"),
+            );
         }
         let embedding = Embedding::new(vocab_size, n_embd);
-        let pairwise = Conv1dConfig { stride: 2, bias: false, algorithm, ..Conv1dConfig::default() };
+        let pairwise = Conv1dConfig {
+            stride: 2,
+            bias: false,
+            algorithm,
+            ..Conv1dConfig::default()
+        };
         let mut layers = Sequential::new();
         let mut width = n_embd;
         for _ in 0..block_size.trailing_zeros() {
-            layers = layers.push(Conv1d::with_config(width, n_hidden, 2, pairwise)).push(BatchNorm1d::new(n_hidden)).push(Tanh);
+            layers = layers
+                .push(Conv1d::with_config(width, n_hidden, 2, pairwise))
+                .push(BatchNorm1d::new(n_hidden))
+                .push(Tanh);
             width = n_hidden;
         }
         let head = Linear::new(n_hidden, vocab_size);
         head.weight.data_mut().mapv_inplace(|w| w * T::from_f64_lossy(0.1));
-        ConvWaveNet { embedding, layers, head, config }
+        ConvWaveNet {
+            embedding,
+            layers,
+            head,
+            config,
+        }
     }
 }
 

@@ -95,7 +95,10 @@ impl<T: Element> DilatedWaveNet<T> {
         if config.block_size == 0 {
             crate::fail("DilatedWaveNet", "block_size must be positive, got 0");
         }
-        let pointwise = Conv1dConfig { algorithm, ..Conv1dConfig::default() };
+        let pointwise = Conv1dConfig {
+            algorithm,
+            ..Conv1dConfig::default()
+        };
         let (r, d, s) = (config.residual_channels, config.dilation_channels, config.skip_channels);
         let embedding = Embedding::new(config.vocab_size, config.n_embd);
         let input = Conv1d::with_config(config.n_embd, r, 1, pointwise);
@@ -105,15 +108,34 @@ impl<T: Element> DilatedWaveNet<T> {
             .iter()
             .enumerate()
             .map(|(index, &dilation)| GatedBlock {
-                filter_gate: Conv1d::with_config(r, 2 * d, 2, Conv1dConfig { dilation, padding: Padding::Causal, ..pointwise }),
+                filter_gate: Conv1d::with_config(
+                    r,
+                    2 * d,
+                    2,
+                    Conv1dConfig {
+                        dilation,
+                        padding: Padding::Causal,
+                        ..pointwise
+                    },
+                ),
                 residual: (index < last).then(|| Conv1d::with_config(d, r, 1, pointwise)),
                 skip: Conv1d::with_config(d, s, 1, pointwise),
             })
             .collect();
         let head_hidden = Conv1d::with_config(s, s, 1, pointwise);
         let head_output = Conv1d::with_config(s, config.vocab_size, 1, pointwise);
-        head_output.weight.data_mut().mapv_inplace(|w| w * T::from_f64_lossy(0.1));
-        DilatedWaveNet { embedding, input, blocks, head_hidden, head_output, config }
+        head_output
+            .weight
+            .data_mut()
+            .mapv_inplace(|w| w * T::from_f64_lossy(0.1));
+        DilatedWaveNet {
+            embedding,
+            input,
+            blocks,
+            head_hidden,
+            head_output,
+            config,
+        }
     }
 
     /// The sizes the model was built with.
@@ -182,16 +204,23 @@ impl<T: Element> Module<T> for DilatedWaveNet<T> {
     fn forward(&self, contexts: &ArrayD<usize>) -> Tensor<T> {
         check_contexts("DilatedWaveNet", contexts, self.config.block_size);
         let batch = contexts.shape()[0];
-        self.trailing_logits(contexts, 1).reshape(&[batch, self.config.vocab_size]) // (B, V)
+        self.trailing_logits(contexts, 1)
+            .reshape(&[batch, self.config.vocab_size]) // (B, V)
     }
 
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
         let mut named = prefixed("embedding", self.embedding.named_parameters());
         named.extend(prefixed("input", self.input.named_parameters()));
         for (index, block) in self.blocks.iter().enumerate() {
-            named.extend(prefixed(&format!("blocks.{index}.filter_gate"), block.filter_gate.named_parameters()));
+            named.extend(prefixed(
+                &format!("blocks.{index}.filter_gate"),
+                block.filter_gate.named_parameters(),
+            ));
             if let Some(residual) = &block.residual {
-                named.extend(prefixed(&format!("blocks.{index}.residual"), residual.named_parameters()));
+                named.extend(prefixed(
+                    &format!("blocks.{index}.residual"),
+                    residual.named_parameters(),
+                ));
             }
             named.extend(prefixed(&format!("blocks.{index}.skip"), block.skip.named_parameters()));
         }

@@ -68,6 +68,12 @@ fn sample_index<T: Element, R: rand::Rng + ?Sized>(rng: &mut R, weights: &[T]) -
 #[track_caller]
 pub(crate) fn check_contexts(model: &str, contexts: &ArrayD<usize>, block_size: usize) {
     if contexts.ndim() != 2 || contexts.shape()[1] != block_size {
-        crate::fail(model, format!("expected contexts of shape (B, {block_size}), got {:?}", contexts.shape()));
+        crate::fail(
+            model,
+            format!(
+                "expected contexts of shape (B, {block_size}), got {:?}",
+                contexts.shape()
+            ),
+        );
     }
 }

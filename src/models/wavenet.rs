@@ -1,7 +1,9 @@
 use ndarray::ArrayD;
 
 use crate::element::Element;
-use crate::nn::{prefixed, BatchNorm1d, BatchNorm1dConfig, Embedding, FlattenConsecutive, Layout, Linear, Module, Sequential, Tanh};
+use crate::nn::{
+    prefixed, BatchNorm1d, BatchNorm1dConfig, Embedding, FlattenConsecutive, Layout, Linear, Module, Sequential, Tanh,
+};
 use crate::tensor::Tensor;
 
 /// Sizes of [`WaveNet`], with the makemore lecture's defaults.
@@ -19,7 +21,12 @@ pub struct WaveNetConfig {
 
 impl Default for WaveNetConfig {
     fn default() -> Self {
-        WaveNetConfig { vocab_size: 27, block_size: 8, n_embd: 24, n_hidden: 128 }
+        WaveNetConfig {
+            vocab_size: 27,
+            block_size: 8,
+            n_embd: 24,
+            n_hidden: 128,
+        }
     }
 }
 
@@ -51,13 +58,24 @@ impl<T: Element> WaveNet<T> {
     /// # Panics
     /// If a size is 0 or `block_size` is not a power of two of at least 2.
     pub fn new(config: WaveNetConfig) -> Self {
-        let WaveNetConfig { vocab_size, block_size, n_embd, n_hidden } = config;
+        let WaveNetConfig {
+            vocab_size,
+            block_size,
+            n_embd,
+            n_hidden,
+        } = config;
         if block_size < 2 || !block_size.is_power_of_two() {
-            crate::fail("WaveNet", format!("block_size must be a power of two >= 2, got {block_size}"));
+            crate::fail(
+                "WaveNet",
+                format!("block_size must be a power of two >= 2, got {block_size}"),
+            );
         }
         let embedding = Embedding::new(vocab_size, n_embd);
 
-        let channels_last = BatchNorm1dConfig { layout: Layout::ChannelsLast, ..BatchNorm1dConfig::default() };
+        let channels_last = BatchNorm1dConfig {
+            layout: Layout::ChannelsLast,
+            ..BatchNorm1dConfig::default()
+        };
         let mut layers = Sequential::new();
         let mut width = n_embd;
         for _ in 0..block_size.trailing_zeros() {
@@ -73,7 +91,11 @@ impl<T: Element> WaveNet<T> {
         head.weight.data_mut().mapv_inplace(|w| w * T::from_f64_lossy(0.1));
         layers = layers.push(head);
 
-        WaveNet { embedding, layers, config }
+        WaveNet {
+            embedding,
+            layers,
+            config,
+        }
     }
 
     /// The sizes the model was built with.

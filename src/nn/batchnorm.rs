@@ -104,7 +104,10 @@ impl<T: Element> BatchNorm1d<T> {
             crate::fail("BatchNorm1d", format!("eps must be positive, got {}", config.eps));
         }
         if !(0.0..=1.0).contains(&config.momentum) {
-            crate::fail("BatchNorm1d", format!("momentum must lie in [0, 1], got {}", config.momentum));
+            crate::fail(
+                "BatchNorm1d",
+                format!("momentum must lie in [0, 1], got {}", config.momentum),
+            );
         }
         let parameter = |value: f64| Tensor::full(&[num_features], T::from_f64_lossy(value)).requires_grad_(true);
         let buffer = |value: f64| Tensor::full(&[num_features], T::from_f64_lossy(value));
@@ -147,7 +150,10 @@ impl<T: Element> Module<T> for BatchNorm1d<T> {
         if channels != self.num_features {
             crate::fail(
                 "BatchNorm1d",
-                format!("input of shape {shape:?} has {channels} channels ({:?}), expected num_features = {}", self.config.layout, self.num_features),
+                format!(
+                    "input of shape {shape:?} has {channels} channels ({:?}), expected num_features = {}",
+                    self.config.layout, self.num_features
+                ),
             );
         }
         // Without running statistics, evaluation falls back to batch statistics.
@@ -164,7 +170,14 @@ impl<T: Element> Module<T> for BatchNorm1d<T> {
         } else {
             (None, None)
         };
-        ops::batch_norm(input, running_mean, running_var, self.weight.as_ref(), self.bias.as_ref(), options)
+        ops::batch_norm(
+            input,
+            running_mean,
+            running_var,
+            self.weight.as_ref(),
+            self.bias.as_ref(),
+            options,
+        )
     }
 
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
@@ -176,7 +189,11 @@ impl<T: Element> Module<T> for BatchNorm1d<T> {
 
     fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
         let mut named = Vec::new();
-        named.extend(self.running_mean.iter().map(|m| ("running_mean".to_string(), m.clone())));
+        named.extend(
+            self.running_mean
+                .iter()
+                .map(|m| ("running_mean".to_string(), m.clone())),
+        );
         named.extend(self.running_var.iter().map(|v| ("running_var".to_string(), v.clone())));
         named
     }

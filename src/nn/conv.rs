@@ -25,7 +25,14 @@ pub struct Conv1dConfig {
 
 impl Default for Conv1dConfig {
     fn default() -> Self {
-        Conv1dConfig { stride: 1, padding: Padding::Zeros(0), dilation: 1, groups: 1, bias: true, algorithm: ConvAlgorithm::Auto }
+        Conv1dConfig {
+            stride: 1,
+            padding: Padding::Zeros(0),
+            dilation: 1,
+            groups: 1,
+            bias: true,
+            algorithm: ConvAlgorithm::Auto,
+        }
     }
 }
 
@@ -86,11 +93,17 @@ impl<T: Element> Conv1d<T> {
         if in_channels % config.groups != 0 || out_channels % config.groups != 0 {
             crate::fail(
                 "Conv1d",
-                format!("groups = {} must divide both in_channels = {in_channels} and out_channels = {out_channels}", config.groups),
+                format!(
+                    "groups = {} must divide both in_channels = {in_channels} and out_channels = {out_channels}",
+                    config.groups
+                ),
             );
         }
         if config.padding == Padding::Same && config.stride != 1 {
-            crate::fail("Conv1d", format!("padding Same needs stride 1, got stride {}", config.stride));
+            crate::fail(
+                "Conv1d",
+                format!("padding Same needs stride 1, got stride {}", config.stride),
+            );
         }
         let fan_in = in_channels / config.groups * kernel_size;
         let bound = init::default_bound(fan_in);
@@ -103,7 +116,12 @@ impl<T: Element> Conv1d<T> {
             groups: config.groups,
             algorithm: config.algorithm,
         };
-        Conv1d { weight, bias, options, in_channels }
+        Conv1d {
+            weight,
+            bias,
+            options,
+            in_channels,
+        }
     }
 
     /// `in_channels`.
@@ -132,12 +150,18 @@ impl<T: Element> Module<T> for Conv1d<T> {
         let shape = input.shape();
         let channels = match shape[..] {
             [c, _] | [_, c, _] => c,
-            _ => crate::fail("Conv1d", format!("expected input (N, C_in, L) or (C_in, L), got shape {shape:?}")),
+            _ => crate::fail(
+                "Conv1d",
+                format!("expected input (N, C_in, L) or (C_in, L), got shape {shape:?}"),
+            ),
         };
         if channels != self.in_channels {
             crate::fail(
                 "Conv1d",
-                format!("input of shape {shape:?} has {channels} channels, expected in_channels = {}", self.in_channels),
+                format!(
+                    "input of shape {shape:?} has {channels} channels, expected in_channels = {}",
+                    self.in_channels
+                ),
             );
         }
         let length = shape[shape.len() - 1];
@@ -211,7 +235,10 @@ impl MaxPool1d {
         if options.padding > kernel_size / 2 {
             crate::fail(
                 "MaxPool1d",
-                format!("padding {} must be at most half of kernel_size {kernel_size}", options.padding),
+                format!(
+                    "padding {} must be at most half of kernel_size {kernel_size}",
+                    options.padding
+                ),
             );
         }
         MaxPool1d { kernel_size, options }

@@ -40,7 +40,10 @@ impl<T: Element> Embedding<T> {
     pub fn new(num_embeddings: usize, embedding_dim: usize) -> Self {
         check_positive("Embedding", "num_embeddings", num_embeddings);
         check_positive("Embedding", "embedding_dim", embedding_dim);
-        Embedding { weight: init::normal(&[num_embeddings, embedding_dim], 0.0, 1.0), padding_idx: None }
+        Embedding {
+            weight: init::normal(&[num_embeddings, embedding_dim], 0.0, 1.0),
+            padding_idx: None,
+        }
     }
 
     /// A table whose row `padding_idx` starts at zero and never receives a
@@ -57,7 +60,11 @@ impl<T: Element> Embedding<T> {
                 format!("padding_idx {padding_idx} must be below num_embeddings = {num_embeddings}"),
             );
         }
-        table.weight.data_mut().index_axis_mut(ndarray::Axis(0), padding_idx).fill(T::zero());
+        table
+            .weight
+            .data_mut()
+            .index_axis_mut(ndarray::Axis(0), padding_idx)
+            .fill(T::zero());
         table.padding_idx = Some(padding_idx);
         table
     }

@@ -47,12 +47,18 @@ impl<T: Element> Module<T> for FlattenConsecutive {
     fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
         let (batch, time, channels) = match input.shape()[..] {
             [b, t, c] => (b, t, c),
-            ref other => crate::fail("FlattenConsecutive", format!("expected a 3-D input (B, T, C), got shape {other:?}")),
+            ref other => crate::fail(
+                "FlattenConsecutive",
+                format!("expected a 3-D input (B, T, C), got shape {other:?}"),
+            ),
         };
         if time % self.n != 0 {
             crate::fail(
                 "FlattenConsecutive",
-                format!("T = {time} is not divisible by n = {} (input shape [{batch}, {time}, {channels}])", self.n),
+                format!(
+                    "T = {time} is not divisible by n = {} (input shape [{batch}, {time}, {channels}])",
+                    self.n
+                ),
             );
         }
         if time == self.n {

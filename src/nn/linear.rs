@@ -51,7 +51,10 @@ impl<T: Element> Linear<T> {
         check_positive("Linear", "in_features", in_features);
         check_positive("Linear", "out_features", out_features);
         let bound = init::default_bound(in_features);
-        Linear { weight: init::uniform(&[out_features, in_features], -bound, bound), bias: None }
+        Linear {
+            weight: init::uniform(&[out_features, in_features], -bound, bound),
+            bias: None,
+        }
     }
 
     /// `in_features`.

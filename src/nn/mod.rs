@@ -15,10 +15,10 @@ pub mod init;
 mod linear;
 mod sequential;
 
+pub use crate::conv::{ConvAlgorithm, Padding};
 pub use activation::{ReLU, Sigmoid, Tanh};
 pub use batchnorm::{BatchNorm1d, BatchNorm1dConfig};
 pub use conv::{Conv1d, Conv1dConfig, MaxPool1d};
-pub use crate::conv::{ConvAlgorithm, Padding};
 pub use embedding::Embedding;
 pub use flatten::FlattenConsecutive;
 pub use linear::Linear;
@@ -84,7 +84,10 @@ pub trait Module<T: Element = f32> {
 /// Prefixes each name with `prefix` and a dot, as a parent module does for
 /// the parameters of a child.
 pub fn prefixed<T: Element>(prefix: &str, named: Vec<(String, Tensor<T>)>) -> Vec<(String, Tensor<T>)> {
-    named.into_iter().map(|(name, tensor)| (format!("{prefix}.{name}"), tensor)).collect()
+    named
+        .into_iter()
+        .map(|(name, tensor)| (format!("{prefix}.{name}"), tensor))
+        .collect()
 }
 
 /// Panics with a module's message for an invalid constructor argument.

@@ -68,11 +68,19 @@ impl<T: Element> Module<T> for Sequential<T> {
     }
 
     fn named_parameters(&self) -> Vec<(String, Tensor<T>)> {
-        self.layers.iter().enumerate().flat_map(|(i, layer)| prefixed(&i.to_string(), layer.named_parameters())).collect()
+        self.layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, layer)| prefixed(&i.to_string(), layer.named_parameters()))
+            .collect()
     }
 
     fn named_buffers(&self) -> Vec<(String, Tensor<T>)> {
-        self.layers.iter().enumerate().flat_map(|(i, layer)| prefixed(&i.to_string(), layer.named_buffers())).collect()
+        self.layers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, layer)| prefixed(&i.to_string(), layer.named_buffers()))
+            .collect()
     }
 
     fn set_training(&mut self, training: bool) {

@@ -26,7 +26,10 @@ impl<T: Element> Tensor<T> {
             value,
             vec![self.clone(), other.clone()],
             Box::new(|grad, _output, inputs| {
-                inputs.iter().map(|input| input_grad_if_needed(input, || grad.clone())).collect()
+                inputs
+                    .iter()
+                    .map(|input| input_grad_if_needed(input, || grad.clone()))
+                    .collect()
             }),
         )
     }
@@ -123,7 +126,11 @@ impl<T: Element> Tensor<T> {
 
     /// `self` raised to a constant power. d/dx = p·x^(p-1).
     pub fn powf(&self, exponent: T) -> Tensor<T> {
-        self.unary("powf", move |x| x.powf(exponent), move |x, _y| exponent * x.powf(exponent - T::one()))
+        self.unary(
+            "powf",
+            move |x| x.powf(exponent),
+            move |x, _y| exponent * x.powf(exponent - T::one()),
+        )
     }
 
     /// Square root. d/dx = 1/(2·√x).
@@ -157,7 +164,10 @@ impl<T: Element> Tensor<T> {
             vec![self.clone()],
             Box::new(|grad, output, _inputs| {
                 let mut input_grad = ArrayD::zeros(output.raw_dim());
-                Zip::from(&mut input_grad).and(grad).and(output).for_each(|dx, &g, &y| *dx = g * (T::one() - y * y));
+                Zip::from(&mut input_grad)
+                    .and(grad)
+                    .and(output)
+                    .for_each(|dx, &g, &y| *dx = g * (T::one() - y * y));
                 vec![Some(input_grad)]
             }),
         )
@@ -170,7 +180,11 @@ impl<T: Element> Tensor<T> {
 
     /// max(x, 0). d/dx = 1 for x > 0, else 0 (PyTorch's choice at 0).
     pub fn relu(&self) -> Tensor<T> {
-        self.unary("relu", |x| if x > T::zero() { x } else { T::zero() }, |x, _y| if x > T::zero() { T::one() } else { T::zero() })
+        self.unary(
+            "relu",
+            |x| if x > T::zero() { x } else { T::zero() },
+            |x, _y| if x > T::zero() { T::one() } else { T::zero() },
+        )
     }
 
     /// GELU with the tanh approximation, `torch.nn.functional.gelu(x,
@@ -196,9 +210,13 @@ impl<T: Element> Tensor<T> {
             Box::new(move |grad, output, inputs| {
                 let x = inputs[0].data();
                 let mut input_grad = ArrayD::zeros(x.raw_dim());
-                Zip::from(&mut input_grad).and(grad).and(&*x).and(output).for_each(|dx, &g, &x, &y| {
-                    *dx = g * df(x, y);
-                });
+                Zip::from(&mut input_grad)
+                    .and(grad)
+                    .and(&*x)
+                    .and(output)
+                    .for_each(|dx, &g, &x, &y| {
+                        *dx = g * df(x, y);
+                    });
                 vec![Some(input_grad)]
             }),
         )
@@ -240,7 +258,10 @@ fn gelu_tanh_derivative<T: Element>(x: T, _y: T) -> T {
 }
 
 fn gelu_constants<T: Element>() -> (T, T) {
-    (T::from_f64_lossy((2.0 / std::f64::consts::PI).sqrt()), T::from_f64_lossy(0.044715))
+    (
+        T::from_f64_lossy((2.0 / std::f64::consts::PI).sqrt()),
+        T::from_f64_lossy(0.044715),
+    )
 }
 
 // ---------------------------------------------------------------------- operators

@@ -40,11 +40,17 @@ where
         if let Some(position) = rows.iter().position(|&row| row >= num_embeddings) {
             crate::fail(
                 "embedding",
-                format!("index {} at flat position {position} is out of range for {num_embeddings} embeddings", rows[position]),
+                format!(
+                    "index {} at flat position {position} is out of range for {num_embeddings} embeddings",
+                    rows[position]
+                ),
             );
         }
         if let Some(padding) = padding_idx.filter(|&p| p >= num_embeddings) {
-            crate::fail("embedding", format!("padding_idx {padding} is out of range for {num_embeddings} embeddings"));
+            crate::fail(
+                "embedding",
+                format!("padding_idx {padding} is out of range for {num_embeddings} embeddings"),
+            );
         }
         let table = w.as_standard_layout();
         let table = table.as_slice().expect("standard layout");
@@ -72,11 +78,16 @@ where
                     continue;
                 }
                 let source = &grad[position * embedding_dim..(position + 1) * embedding_dim];
-                for (target, &g) in table[row * embedding_dim..(row + 1) * embedding_dim].iter_mut().zip(source) {
+                for (target, &g) in table[row * embedding_dim..(row + 1) * embedding_dim]
+                    .iter_mut()
+                    .zip(source)
+                {
                     *target += g;
                 }
             }
-            vec![Some(ArrayD::from_shape_vec(IxDyn(&shape), table).expect("weight shape"))]
+            vec![Some(
+                ArrayD::from_shape_vec(IxDyn(&shape), table).expect("weight shape"),
+            )]
         }),
     )
 }

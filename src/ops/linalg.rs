@@ -30,7 +30,9 @@ impl<T: Element> Tensor<T> {
             vec![self.clone(), other.clone()],
             Box::new(|grad, _output, inputs| {
                 let (a, b) = (inputs[0].data(), inputs[1].data());
-                let grad_a = inputs[0].requires_grad().then(|| matmul_arrays(grad, &b, Transpose::No, Transpose::Yes));
+                let grad_a = inputs[0]
+                    .requires_grad()
+                    .then(|| matmul_arrays(grad, &b, Transpose::No, Transpose::Yes));
                 let grad_b = inputs[1].requires_grad().then(|| {
                     if a.ndim() == 3 && b.ndim() == 2 {
                         // The shared right matrix collects the gradient of every batch.
@@ -65,11 +67,18 @@ fn check_matmul(a: &[usize], b: &[usize]) {
     if !inner_ok {
         crate::fail(
             "matmul",
-            format!("inner dimensions differ: {a:?} @ {b:?} needs {} == {}", a[a.len() - 1], b[b.len() - 2]),
+            format!(
+                "inner dimensions differ: {a:?} @ {b:?} needs {} == {}",
+                a[a.len() - 1],
+                b[b.len() - 2]
+            ),
         );
     }
     if a.len() == 3 && b.len() == 3 && a[0] != b[0] {
-        crate::fail("matmul", format!("batch sizes differ: {a:?} @ {b:?} needs {} == {}", a[0], b[0]));
+        crate::fail(
+            "matmul",
+            format!("batch sizes differ: {a:?} @ {b:?} needs {} == {}", a[0], b[0]),
+        );
     }
 }
 
@@ -119,7 +128,10 @@ fn oriented<T>(matrix: ArrayView2<'_, T>, t: Transpose) -> ArrayView2<'_, T> {
 fn flatten_batch<T: Element>(x: &ArrayD<T>) -> Array2<T> {
     let columns = *x.shape().last().expect("at least one dimension");
     let rows = x.len() / columns.max(1);
-    x.as_standard_layout().into_owned().into_shape_with_order((rows, columns)).expect("row-major")
+    x.as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((rows, columns))
+        .expect("row-major")
 }
 
 /// `torch.nn.functional.linear`: y = x·Wᵀ + b, applied to the last dimension.
@@ -141,12 +153,19 @@ pub fn linear<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&T
         let (x, w) = (input.data(), weight.data());
         let (out_features, in_features) = match w.shape() {
             &[out_features, in_features] => (out_features, in_features),
-            other => crate::fail("linear", format!("weight must be 2-D (out_features, in_features), got shape {other:?}")),
+            other => crate::fail(
+                "linear",
+                format!("weight must be 2-D (out_features, in_features), got shape {other:?}"),
+            ),
         };
         if x.ndim() == 0 || x.shape()[x.ndim() - 1] != in_features {
             crate::fail(
                 "linear",
-                format!("input shape {:?} must end in in_features = {in_features} (weight shape {:?})", x.shape(), w.shape()),
+                format!(
+                    "input shape {:?} must end in in_features = {in_features} (weight shape {:?})",
+                    x.shape(),
+                    w.shape()
+                ),
             );
         }
         let mut out_shape = x.shape().to_vec();
@@ -158,7 +177,10 @@ pub fn linear<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&T
         if let Some(bias) = bias {
             let b = bias.data();
             if b.shape() != [out_features] {
-                crate::fail("linear", format!("bias shape {:?} must be [{out_features}] (out_features)", b.shape()));
+                crate::fail(
+                    "linear",
+                    format!("bias shape {:?} must be [{out_features}] (out_features)", b.shape()),
+                );
             }
             y += &b.view().into_dimensionality::<ndarray::Ix1>().expect("checked 1-D");
         }
@@ -178,10 +200,12 @@ pub fn linear<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&T
             let (x, w) = (inputs[0].data(), inputs[1].data());
             let g = flatten_rows(grad);
             let w2 = w.view().into_dimensionality::<Ix2>().expect("2-D weight");
-            let grad_x = inputs[0].requires_grad().then(|| {
-                super::reshaped(g.dot(&w2).into_dyn(), x.shape())
-            });
-            let grad_w = inputs[1].requires_grad().then(|| g.t().dot(&flatten_rows(&x)).into_dyn());
+            let grad_x = inputs[0]
+                .requires_grad()
+                .then(|| super::reshaped(g.dot(&w2).into_dyn(), x.shape()));
+            let grad_w = inputs[1]
+                .requires_grad()
+                .then(|| g.t().dot(&flatten_rows(&x)).into_dyn());
             let mut grads = vec![grad_x, grad_w];
             if let Some(bias) = inputs.get(2) {
                 grads.push(bias.requires_grad().then(|| g.sum_axis(Axis(0)).into_dyn()));
@@ -195,5 +219,8 @@ pub fn linear<T: Element>(input: &Tensor<T>, weight: &Tensor<T>, bias: Option<&T
 fn flatten_rows<T: Element>(x: &ArrayD<T>) -> Array2<T> {
     let features = *x.shape().last().expect("at least one dimension");
     let rows = x.shape()[..x.ndim() - 1].iter().product();
-    x.as_standard_layout().into_owned().into_shape_with_order((rows, features)).expect("row-major")
+    x.as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((rows, features))
+        .expect("row-major")
 }

@@ -118,7 +118,9 @@ where
                     input_grad[index] = scale * (probability - onehot);
                 }
             }
-            vec![Some(ArrayD::from_shape_vec(IxDyn(&shape), input_grad).expect("logits shape"))]
+            vec![Some(
+                ArrayD::from_shape_vec(IxDyn(&shape), input_grad).expect("logits shape"),
+            )]
         }),
     )
 }
@@ -134,7 +136,10 @@ struct ClassLayout {
 
 impl ClassLayout {
     fn of(shape: &[usize]) -> Self {
-        ClassLayout { classes: shape[1], inner: shape[2..].iter().product() }
+        ClassLayout {
+            classes: shape[1],
+            inner: shape[2..].iter().product(),
+        }
     }
 
     fn index(&self, position: usize, class: usize) -> usize {
@@ -168,7 +173,10 @@ fn check_shapes(logits_shape: &[usize], target_shape: &[usize], targets: &[usize
     if let Some(position) = invalid {
         crate::fail(
             "cross_entropy",
-            format!("target {} at flat position {position} is out of range for {classes} classes", targets[position]),
+            format!(
+                "target {} at flat position {position} is out of range for {classes} classes",
+                targets[position]
+            ),
         );
     }
 }

@@ -35,7 +35,11 @@ pub(crate) fn normalize_dim(op: &str, dim: isize, ndim: usize) -> usize {
     if resolved < 0 || resolved >= ndim as isize {
         crate::fail(
             op,
-            format!("dimension {dim} is out of range for a tensor with {ndim} dimensions (valid: {} to {})", -(ndim as isize), ndim as isize - 1),
+            format!(
+                "dimension {dim} is out of range for a tensor with {ndim} dimensions (valid: {} to {})",
+                -(ndim as isize),
+                ndim as isize - 1
+            ),
         );
     }
     resolved as usize
@@ -97,6 +101,12 @@ pub(crate) fn sum_to_shape<T: Element>(grad: ArrayD<T>, shape: &[usize]) -> Arra
 /// Reshapes `array` in row-major order, copying it into standard layout
 /// first only when it is not already.
 pub(crate) fn reshaped<T: Element>(array: ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
-    let standard = if array.is_standard_layout() { array } else { array.as_standard_layout().into_owned() };
-    standard.into_shape_with_order(IxDyn(shape)).expect("element count checked by the caller")
+    let standard = if array.is_standard_layout() {
+        array
+    } else {
+        array.as_standard_layout().into_owned()
+    };
+    standard
+        .into_shape_with_order(IxDyn(shape))
+        .expect("element count checked by the caller")
 }

@@ -28,7 +28,10 @@ impl Layout {
             (Layout::ChannelsLast, &[n, l, c]) => (n * l, c, 1),
             (layout, other) => crate::fail(
                 op,
-                format!("expected a 2-D or 3-D input ({}), got shape {other:?}", layout.describe()),
+                format!(
+                    "expected a 2-D or 3-D input ({}), got shape {other:?}",
+                    layout.describe()
+                ),
             ),
         }
     }
@@ -65,7 +68,13 @@ pub struct BatchNormOptions {
 
 impl Default for BatchNormOptions {
     fn default() -> Self {
-        BatchNormOptions { training: false, momentum: 0.1, eps: 1e-5, layout: Layout::ChannelsFirst, variance_correction: 0 }
+        BatchNormOptions {
+            training: false,
+            momentum: 0.1,
+            eps: 1e-5,
+            layout: Layout::ChannelsFirst,
+            variance_correction: 0,
+        }
     }
 }
 
@@ -105,12 +114,20 @@ pub fn batch_norm<T: Element>(
     let shape = input.shape();
     let (outer, channels, inner) = options.layout.split("batch_norm", &shape);
     let count = outer * inner;
-    for (name, tensor) in [("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)] {
+    for (name, tensor) in [
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ] {
         if let Some(tensor) = tensor {
             if tensor.shape() != [channels] {
                 crate::fail(
                     "batch_norm",
-                    format!("{name} has shape {:?}, but the input of shape {shape:?} has {channels} channels", tensor.shape()),
+                    format!(
+                        "{name} has shape {:?}, but the input of shape {shape:?} has {channels} channels",
+                        tensor.shape()
+                    ),
                 );
             }
         }
@@ -128,7 +145,10 @@ pub fn batch_norm<T: Element>(
         if count <= options.variance_correction {
             crate::fail(
                 "batch_norm",
-                format!("variance_correction {} needs more than that many values per channel, got {count}", options.variance_correction),
+                format!(
+                    "variance_correction {} needs more than that many values per channel, got {count}",
+                    options.variance_correction
+                ),
             );
         }
         let (mean, sum_sq) = channel_moments(&input.data(), outer, channels, inner);
@@ -140,20 +160,33 @@ pub fn batch_norm<T: Element>(
             let unbiased = T::from_usize(count - 1).expect("count fits the float type");
             if let Some(running) = running_mean {
                 let mut running = running.data_mut();
-                running.iter_mut().zip(&mean).for_each(|(r, &m)| *r = keep * *r + momentum * m);
+                running
+                    .iter_mut()
+                    .zip(&mean)
+                    .for_each(|(r, &m)| *r = keep * *r + momentum * m);
             }
             if let Some(running) = running_var {
                 let mut running = running.data_mut();
-                running.iter_mut().zip(&sum_sq).for_each(|(r, &s)| *r = keep * *r + momentum * s / unbiased);
+                running
+                    .iter_mut()
+                    .zip(&sum_sq)
+                    .for_each(|(r, &s)| *r = keep * *r + momentum * s / unbiased);
             }
         }
         (mean, inv_std)
     } else {
         let (Some(running_mean), Some(running_var)) = (running_mean, running_var) else {
-            crate::fail("batch_norm", "evaluation (training = false) needs running_mean and running_var");
+            crate::fail(
+                "batch_norm",
+                "evaluation (training = false) needs running_mean and running_var",
+            );
         };
         let mean = running_mean.to_vec();
-        let inv_std = running_var.data().iter().map(|&v| T::one() / (v + eps).sqrt()).collect();
+        let inv_std = running_var
+            .data()
+            .iter()
+            .map(|&v| T::one() / (v + eps).sqrt())
+            .collect();
         (mean, inv_std)
     };
 
@@ -187,7 +220,11 @@ pub fn batch_norm<T: Element>(
         Box::new(move |grad, _output, inputs| {
             let grad = grad.as_standard_layout();
             let g = grad.as_slice().expect("standard layout");
-            let scale = if has_weight { inputs[1].to_vec() } else { vec![T::one(); channels] };
+            let scale = if has_weight {
+                inputs[1].to_vec()
+            } else {
+                vec![T::one(); channels]
+            };
 
             // Per-channel Σ dy and Σ dy·x̂.
             let mut sum_g = vec![T::zero(); channels];
@@ -202,19 +239,34 @@ pub fn batch_norm<T: Element>(
                 let mut dx = vec![T::zero(); g.len()];
                 // Per channel, dx = k·(dy - a - x̂·b) in training and k·dy in evaluation.
                 let k: Vec<T> = (0..channels).map(|c| scale[c] * inv_std[c]).collect();
-                let a: Vec<T> = sum_g.iter().map(|&s| if training { s / count_t } else { T::zero() }).collect();
-                let b: Vec<T> = sum_g_xhat.iter().map(|&s| if training { s / divisor } else { T::zero() }).collect();
-                for_each_element(outer, channels, inner, |c, i| dx[i] = k[c] * (g[i] - a[c] - x_hat[i] * b[c]));
+                let a: Vec<T> = sum_g
+                    .iter()
+                    .map(|&s| if training { s / count_t } else { T::zero() })
+                    .collect();
+                let b: Vec<T> = sum_g_xhat
+                    .iter()
+                    .map(|&s| if training { s / divisor } else { T::zero() })
+                    .collect();
+                for_each_element(outer, channels, inner, |c, i| {
+                    dx[i] = k[c] * (g[i] - a[c] - x_hat[i] * b[c])
+                });
                 ArrayD::from_shape_vec(IxDyn(grad.shape()), dx).expect("input shape")
             });
             let mut grads = vec![grad_input];
             let mut next = 1;
             if has_weight {
-                grads.push(inputs[next].requires_grad().then(|| ArrayD::from_shape_vec(IxDyn(&[channels]), sum_g_xhat.clone()).expect("C")));
+                grads.push(
+                    inputs[next]
+                        .requires_grad()
+                        .then(|| ArrayD::from_shape_vec(IxDyn(&[channels]), sum_g_xhat.clone()).expect("C")),
+                );
                 next += 1;
             }
             if let Some(bias) = inputs.get(next) {
-                grads.push(bias.requires_grad().then(|| ArrayD::from_shape_vec(IxDyn(&[channels]), sum_g.clone()).expect("C")));
+                grads.push(
+                    bias.requires_grad()
+                        .then(|| ArrayD::from_shape_vec(IxDyn(&[channels]), sum_g.clone()).expect("C")),
+                );
             }
             grads
         }),
@@ -230,7 +282,9 @@ fn channel_moments<T: Element>(x: &ArrayD<T>, outer: usize, channels: usize, inn
     for_each_element(outer, channels, inner, |c, i| mean[c] += x[i]);
     mean.iter_mut().for_each(|m| *m /= count);
     let mut sum_sq = vec![T::zero(); channels];
-    for_each_element(outer, channels, inner, |c, i| sum_sq[c] += (x[i] - mean[c]) * (x[i] - mean[c]));
+    for_each_element(outer, channels, inner, |c, i| {
+        sum_sq[c] += (x[i] - mean[c]) * (x[i] - mean[c])
+    });
     (mean, sum_sq)
 }
 

@@ -23,7 +23,12 @@ pub struct MaxPool1dOptions {
 
 impl Default for MaxPool1dOptions {
     fn default() -> Self {
-        MaxPool1dOptions { stride: None, padding: 0, dilation: 1, ceil_mode: false }
+        MaxPool1dOptions {
+            stride: None,
+            padding: 0,
+            dilation: 1,
+            ceil_mode: false,
+        }
     }
 }
 
@@ -83,7 +88,15 @@ impl PoolGeometry {
         if options.ceil_mode && (out_length - 1) * stride >= length + options.padding {
             out_length -= 1;
         }
-        PoolGeometry { rows, length, kernel, stride, padding: options.padding, dilation, out_length }
+        PoolGeometry {
+            rows,
+            length,
+            kernel,
+            stride,
+            padding: options.padding,
+            dilation,
+            out_length,
+        }
     }
 }
 
@@ -179,7 +192,9 @@ fn window_max<T: Element>(geo: &PoolGeometry, row: &[T], t: usize) -> (T, usize)
     let mut best_index = usize::MAX;
     for k in 0..geo.kernel {
         let padded = t * geo.stride + k * geo.dilation;
-        let Some(i) = padded.checked_sub(geo.padding).filter(|&i| i < geo.length) else { continue };
+        let Some(i) = padded.checked_sub(geo.padding).filter(|&i| i < geo.length) else {
+            continue;
+        };
         let v = row[i];
         let better = best_index == usize::MAX || v > best || (v.is_nan() && !best.is_nan());
         if better {

@@ -91,9 +91,12 @@ impl<T: Element> Tensor<T> {
                 let two = T::one() + T::one();
                 let spread = plan.broadcast_back(grad);
                 let mut input_grad = ArrayD::zeros(centered.raw_dim());
-                Zip::from(&mut input_grad).and(&spread).and(&centered).for_each(|dx, &g, &d| {
-                    *dx = two * d * g / divisor;
-                });
+                Zip::from(&mut input_grad)
+                    .and(&spread)
+                    .and(&centered)
+                    .for_each(|dx, &g, &d| {
+                        *dx = two * d * g / divisor;
+                    });
                 vec![Some(input_grad)]
             }),
         )
@@ -133,7 +136,13 @@ impl ReductionPlan {
             keepdim_shape[axis] = 1;
         }
         let count = axes.iter().map(|&axis| shape[axis]).product();
-        ReductionPlan { input_shape: shape.to_vec(), keepdim_shape, axes, keepdim, count }
+        ReductionPlan {
+            input_shape: shape.to_vec(),
+            keepdim_shape,
+            axes,
+            keepdim,
+            count,
+        }
     }
 
     #[track_caller]
@@ -165,6 +174,8 @@ impl ReductionPlan {
     /// Spreads the gradient of the output over the input shape.
     fn broadcast_back<T: Element>(&self, grad: &ArrayD<T>) -> ArrayD<T> {
         let kept = super::reshaped(grad.clone(), &self.keepdim_shape);
-        kept.broadcast(IxDyn(&self.input_shape)).expect("keepdim shape broadcasts to the input").to_owned()
+        kept.broadcast(IxDyn(&self.input_shape))
+            .expect("keepdim shape broadcasts to the input")
+            .to_owned()
     }
 }

@@ -20,7 +20,11 @@ impl<T: Element> Tensor<T> {
             if count != x.len() {
                 crate::fail(
                     "reshape",
-                    format!("shape {:?} ({} elements) cannot become {shape:?} ({count} elements)", x.shape(), x.len()),
+                    format!(
+                        "shape {:?} ({} elements) cannot become {shape:?} ({count} elements)",
+                        x.shape(),
+                        x.len()
+                    ),
                 );
             }
             (reshaped(x.clone(), shape), x.shape().to_vec())
@@ -44,7 +48,14 @@ impl<T: Element> Tensor<T> {
             let x = self.data();
             let ndim = x.ndim();
             if dims.len() != ndim {
-                crate::fail("permute", format!("{dims:?} has {} entries for a tensor of shape {:?}", dims.len(), x.shape()));
+                crate::fail(
+                    "permute",
+                    format!(
+                        "{dims:?} has {} entries for a tensor of shape {:?}",
+                        dims.len(),
+                        x.shape()
+                    ),
+                );
             }
             let axes: Vec<usize> = dims.iter().map(|&d| normalize_dim("permute", d, ndim)).collect();
             let mut seen = vec![false; ndim];
@@ -65,7 +76,12 @@ impl<T: Element> Tensor<T> {
             value,
             vec![self.clone()],
             Box::new(move |grad, _output, _inputs| {
-                vec![Some(grad.view().permuted_axes(IxDyn(&inverse)).as_standard_layout().into_owned())]
+                vec![Some(
+                    grad.view()
+                        .permuted_axes(IxDyn(&inverse))
+                        .as_standard_layout()
+                        .into_owned(),
+                )]
             }),
         )
     }
@@ -76,7 +92,10 @@ impl<T: Element> Tensor<T> {
     /// If either dimension is out of range.
     pub fn transpose(&self, dim0: isize, dim1: isize) -> Tensor<T> {
         let ndim = self.ndim();
-        let (a, b) = (normalize_dim("transpose", dim0, ndim), normalize_dim("transpose", dim1, ndim));
+        let (a, b) = (
+            normalize_dim("transpose", dim0, ndim),
+            normalize_dim("transpose", dim1, ndim),
+        );
         let mut dims: Vec<isize> = (0..ndim as isize).collect();
         dims.swap(a, b);
         self.permute(&dims)
@@ -96,17 +115,30 @@ impl<T: Element> Tensor<T> {
             if start + length > size {
                 crate::fail(
                     "narrow",
-                    format!("start {start} + length {length} exceeds size {size} of dimension {dim} (shape {:?})", x.shape()),
+                    format!(
+                        "start {start} + length {length} exceeds size {size} of dimension {dim} (shape {:?})",
+                        x.shape()
+                    ),
                 );
             }
-            let plan = NarrowPlan { shape: x.shape().to_vec(), axis, start, length };
+            let plan = NarrowPlan {
+                shape: x.shape().to_vec(),
+                axis,
+                start,
+                length,
+            };
             let x = x.as_standard_layout();
             let source = x.as_slice().expect("standard layout");
             let mut out = Vec::with_capacity(plan.outer() * length * plan.inner());
-            plan.for_each_run(|input_offset, _output_offset, run| out.extend_from_slice(&source[input_offset..input_offset + run]));
+            plan.for_each_run(|input_offset, _output_offset, run| {
+                out.extend_from_slice(&source[input_offset..input_offset + run])
+            });
             let mut out_shape = plan.shape.clone();
             out_shape[axis] = length;
-            (ArrayD::from_shape_vec(IxDyn(&out_shape), out).expect("narrowed size"), plan)
+            (
+                ArrayD::from_shape_vec(IxDyn(&out_shape), out).expect("narrowed size"),
+                plan,
+            )
         };
         Tensor::from_op(
             "narrow",
@@ -117,9 +149,12 @@ impl<T: Element> Tensor<T> {
                 let source = grad.as_slice().expect("standard layout");
                 let mut input_grad = vec![T::zero(); plan.shape.iter().product()];
                 plan.for_each_run(|input_offset, output_offset, run| {
-                    input_grad[input_offset..input_offset + run].copy_from_slice(&source[output_offset..output_offset + run]);
+                    input_grad[input_offset..input_offset + run]
+                        .copy_from_slice(&source[output_offset..output_offset + run]);
                 });
-                vec![Some(ArrayD::from_shape_vec(IxDyn(&plan.shape), input_grad).expect("input size"))]
+                vec![Some(
+                    ArrayD::from_shape_vec(IxDyn(&plan.shape), input_grad).expect("input size"),
+                )]
             }),
         )
     }

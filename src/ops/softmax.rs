@@ -28,12 +28,16 @@ pub fn softmax<T: Element>(input: &Tensor<T>, dim: isize) -> Tensor<T> {
         vec![input.clone()],
         Box::new(move |grad, output, _inputs| {
             let mut input_grad = ArrayD::zeros(output.raw_dim());
-            Zip::from(input_grad.lanes_mut(axis)).and(grad.lanes(axis)).and(output.lanes(axis)).for_each(
-                |mut dx, g, y| {
+            Zip::from(input_grad.lanes_mut(axis))
+                .and(grad.lanes(axis))
+                .and(output.lanes(axis))
+                .for_each(|mut dx, g, y| {
                     let dot: T = g.iter().zip(y.iter()).map(|(&g, &y)| g * y).sum();
-                    Zip::from(&mut dx).and(&g).and(&y).for_each(|dx, &g, &y| *dx = y * (g - dot));
-                },
-            );
+                    Zip::from(&mut dx)
+                        .and(&g)
+                        .and(&y)
+                        .for_each(|dx, &g, &y| *dx = y * (g - dot));
+                });
             vec![Some(input_grad)]
         }),
     )
@@ -61,12 +65,16 @@ pub fn log_softmax<T: Element>(input: &Tensor<T>, dim: isize) -> Tensor<T> {
         vec![input.clone()],
         Box::new(move |grad, output, _inputs| {
             let mut input_grad = ArrayD::zeros(output.raw_dim());
-            Zip::from(input_grad.lanes_mut(axis)).and(grad.lanes(axis)).and(output.lanes(axis)).for_each(
-                |mut dx, g, y| {
+            Zip::from(input_grad.lanes_mut(axis))
+                .and(grad.lanes(axis))
+                .and(output.lanes(axis))
+                .for_each(|mut dx, g, y| {
                     let total: T = g.iter().copied().sum();
-                    Zip::from(&mut dx).and(&g).and(&y).for_each(|dx, &g, &y| *dx = g - y.exp() * total);
-                },
-            );
+                    Zip::from(&mut dx)
+                        .and(&g)
+                        .and(&y)
+                        .for_each(|dx, &g, &y| *dx = g - y.exp() * total);
+                });
             vec![Some(input_grad)]
         }),
     )

@@ -22,15 +22,23 @@ pub fn load_fixture(file: &'static str) -> Fixture {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()));
     let root: Value = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{file} is not valid JSON: {error}"));
-    let n_cases = root["n_cases"].as_u64().unwrap_or_else(|| panic!("{file}: missing integer field n_cases")) as usize;
-    let cases = root["cases"].as_array().unwrap_or_else(|| panic!("{file}: missing array field cases")).clone();
+    let n_cases = root["n_cases"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{file}: missing integer field n_cases")) as usize;
+    let cases = root["cases"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{file}: missing array field cases"))
+        .clone();
     Fixture { file, n_cases, cases }
 }
 
 /// Reads an array's shape list.
 pub fn parse_shape(array: &Value) -> Result<Vec<usize>, String> {
     let shape = array["shape"].as_array().ok_or("array has no shape list")?;
-    shape.iter().map(|size| size.as_u64().map(|s| s as usize).ok_or(format!("invalid size {size}"))).collect()
+    shape
+        .iter()
+        .map(|size| size.as_u64().map(|s| s as usize).ok_or(format!("invalid size {size}")))
+        .collect()
 }
 
 /// Reads one float, accepting the strings "inf", "-inf" and "nan".
@@ -52,7 +60,8 @@ pub fn parse_array(array: &Value) -> Result<ArrayD<f64>, String> {
     let shape = parse_shape(array)?;
     let data = array["data"].as_array().ok_or("array has no data list")?;
     let values = data.iter().map(parse_float).collect::<Result<Vec<f64>, String>>()?;
-    ArrayD::from_shape_vec(IxDyn(&shape), values).map_err(|error| format!("data does not fill shape {shape:?}: {error}"))
+    ArrayD::from_shape_vec(IxDyn(&shape), values)
+        .map_err(|error| format!("data does not fill shape {shape:?}: {error}"))
 }
 
 /// Relative tolerance of every comparison with the references:
