@@ -296,7 +296,7 @@ impl<T: Element> Tensor<T> {
     /// The value of a tensor with exactly one element, as `torch.Tensor.item`.
     ///
     /// # Panics
-    /// If the tensor holds more or fewer than one element.
+    /// If the tensor has more or fewer than one element.
     pub fn item(&self) -> T {
         let data = self.data();
         if data.len() != 1 {

@@ -39,12 +39,7 @@ impl<T: Element> ConvWaveNet<T> {
             n_embd,
             n_hidden,
         } = config;
-        if block_size < 2 || !block_size.is_power_of_two() {
-            crate::fail(
-                "ConvWaveNet",
-                format!("block_size must be a power of two >= 2, got {block_size}"),
-            );
-        }
+        super::check_block_size("ConvWaveNet", block_size);
         let embedding = Embedding::new(vocab_size, n_embd);
         let pairwise = Conv1dConfig {
             stride: 2,
@@ -62,7 +57,7 @@ impl<T: Element> ConvWaveNet<T> {
             width = n_hidden;
         }
         let head = Linear::new(n_hidden, vocab_size);
-        head.weight.data_mut().mapv_inplace(|w| w * T::from_f64_lossy(0.1));
+        super::shrink_initial_weights(&head.weight);
         ConvWaveNet {
             embedding,
             layers,

@@ -124,10 +124,7 @@ impl<T: Element> DilatedWaveNet<T> {
             .collect();
         let head_hidden = Conv1d::with_config(s, s, 1, pointwise);
         let head_output = Conv1d::with_config(s, config.vocab_size, 1, pointwise);
-        head_output
-            .weight
-            .data_mut()
-            .mapv_inplace(|w| w * T::from_f64_lossy(0.1));
+        super::shrink_initial_weights(&head_output.weight);
         DilatedWaveNet {
             embedding,
             input,

@@ -64,6 +64,24 @@ fn sample_index<T: Element, R: rand::Rng + ?Sized>(rng: &mut R, weights: &[T]) -
     weights.len() - 1
 }
 
+/// Panics unless `block_size` is a power of two of at least 2, as the
+/// hierarchical models halve the context at every level.
+#[track_caller]
+pub(crate) fn check_block_size(model: &str, block_size: usize) {
+    if block_size < 2 || !block_size.is_power_of_two() {
+        crate::fail(
+            model,
+            format!("block_size must be a power of two >= 2, got {block_size}"),
+        );
+    }
+}
+
+/// Scales an output layer's initial weights by 0.1, so that the first
+/// predictions are nearly uniform and the first loss is near ln V.
+pub(crate) fn shrink_initial_weights<T: Element>(weight: &crate::tensor::Tensor<T>) {
+    weight.data_mut().mapv_inplace(|w| w * T::from_f64_lossy(0.1));
+}
+
 /// Panics unless `contexts` is `(B, block_size)`.
 #[track_caller]
 pub(crate) fn check_contexts(model: &str, contexts: &ArrayD<usize>, block_size: usize) {

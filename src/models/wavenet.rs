@@ -64,12 +64,7 @@ impl<T: Element> WaveNet<T> {
             n_embd,
             n_hidden,
         } = config;
-        if block_size < 2 || !block_size.is_power_of_two() {
-            crate::fail(
-                "WaveNet",
-                format!("block_size must be a power of two >= 2, got {block_size}"),
-            );
-        }
+        super::check_block_size("WaveNet", block_size);
         let embedding = Embedding::new(vocab_size, n_embd);
 
         let channels_last = BatchNorm1dConfig {
@@ -87,8 +82,7 @@ impl<T: Element> WaveNet<T> {
             width = n_hidden;
         }
         let head = Linear::new(n_hidden, vocab_size);
-        // A small last layer makes the initial predictions nearly uniform.
-        head.weight.data_mut().mapv_inplace(|w| w * T::from_f64_lossy(0.1));
+        super::shrink_initial_weights(&head.weight);
         layers = layers.push(head);
 
         WaveNet {

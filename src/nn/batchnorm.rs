@@ -143,7 +143,7 @@ impl<T: Element> Module<T> for BatchNorm1d<T> {
 
     /// # Panics
     /// If the input is not 2-D or 3-D, its channel count is not
-    /// `num_features`, or training sees one value per channel.
+    /// `num_features`, or training gets only one value per channel.
     fn forward(&self, input: &Tensor<T>) -> Tensor<T> {
         let shape = input.shape();
         let (_, channels, _) = self.config.layout.split("BatchNorm1d", &shape);

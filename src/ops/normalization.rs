@@ -99,7 +99,7 @@ impl Default for BatchNormOptions {
 ///
 /// # Panics
 /// If the input is not 2-D or 3-D, a per-channel tensor does not have C
-/// elements, training sees only one value per channel (its unbiased variance
+/// elements, training gets only one value per channel (its unbiased variance
 /// is undefined), the count per channel does not exceed
 /// `variance_correction`, or evaluation is asked for without running
 /// statistics.
